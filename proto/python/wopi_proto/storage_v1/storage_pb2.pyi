@@ -1,0 +1,419 @@
+import datetime
+
+from google.protobuf import duration_pb2 as _duration_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class WhenUnlocked(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    WHEN_UNLOCKED_UNSPECIFIED: _ClassVar[WhenUnlocked]
+    WHEN_UNLOCKED_ALLOW: _ClassVar[WhenUnlocked]
+    WHEN_UNLOCKED_REQUIRE_EMPTY: _ClassVar[WhenUnlocked]
+    WHEN_UNLOCKED_REJECT: _ClassVar[WhenUnlocked]
+WHEN_UNLOCKED_UNSPECIFIED: WhenUnlocked
+WHEN_UNLOCKED_ALLOW: WhenUnlocked
+WHEN_UNLOCKED_REQUIRE_EMPTY: WhenUnlocked
+WHEN_UNLOCKED_REJECT: WhenUnlocked
+
+class Principal(_message.Message):
+    __slots__ = ("user_id", "display_name")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    display_name: str
+    def __init__(self, user_id: _Optional[str] = ..., display_name: _Optional[str] = ...) -> None: ...
+
+class LockInfo(_message.Message):
+    __slots__ = ("lock_id", "expires_time", "locked_by")
+    LOCK_ID_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_TIME_FIELD_NUMBER: _ClassVar[int]
+    LOCKED_BY_FIELD_NUMBER: _ClassVar[int]
+    lock_id: str
+    expires_time: _timestamp_pb2.Timestamp
+    locked_by: Principal
+    def __init__(self, lock_id: _Optional[str] = ..., expires_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., locked_by: _Optional[_Union[Principal, _Mapping]] = ...) -> None: ...
+
+class FileInfo(_message.Message):
+    __slots__ = ("file_id", "name", "size", "version", "owner", "created_time", "modified_time", "modified_by", "parent_container_id", "lock", "sha256")
+    FILE_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    CREATED_TIME_FIELD_NUMBER: _ClassVar[int]
+    MODIFIED_TIME_FIELD_NUMBER: _ClassVar[int]
+    MODIFIED_BY_FIELD_NUMBER: _ClassVar[int]
+    PARENT_CONTAINER_ID_FIELD_NUMBER: _ClassVar[int]
+    LOCK_FIELD_NUMBER: _ClassVar[int]
+    SHA256_FIELD_NUMBER: _ClassVar[int]
+    file_id: str
+    name: str
+    size: int
+    version: str
+    owner: Principal
+    created_time: _timestamp_pb2.Timestamp
+    modified_time: _timestamp_pb2.Timestamp
+    modified_by: Principal
+    parent_container_id: str
+    lock: LockInfo
+    sha256: bytes
+    def __init__(self, file_id: _Optional[str] = ..., name: _Optional[str] = ..., size: _Optional[int] = ..., version: _Optional[str] = ..., owner: _Optional[_Union[Principal, _Mapping]] = ..., created_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., modified_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., modified_by: _Optional[_Union[Principal, _Mapping]] = ..., parent_container_id: _Optional[str] = ..., lock: _Optional[_Union[LockInfo, _Mapping]] = ..., sha256: _Optional[bytes] = ...) -> None: ...
+
+class ContainerInfo(_message.Message):
+    __slots__ = ("container_id", "name", "parent_container_id", "owner", "created_time")
+    CONTAINER_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PARENT_CONTAINER_ID_FIELD_NUMBER: _ClassVar[int]
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    CREATED_TIME_FIELD_NUMBER: _ClassVar[int]
+    container_id: str
+    name: str
+    parent_container_id: str
+    owner: Principal
+    created_time: _timestamp_pb2.Timestamp
+    def __init__(self, container_id: _Optional[str] = ..., name: _Optional[str] = ..., parent_container_id: _Optional[str] = ..., owner: _Optional[_Union[Principal, _Mapping]] = ..., created_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class Item(_message.Message):
+    __slots__ = ("file", "container")
+    FILE_FIELD_NUMBER: _ClassVar[int]
+    CONTAINER_FIELD_NUMBER: _ClassVar[int]
+    file: FileInfo
+    container: ContainerInfo
+    def __init__(self, file: _Optional[_Union[FileInfo, _Mapping]] = ..., container: _Optional[_Union[ContainerInfo, _Mapping]] = ...) -> None: ...
+
+class LockPrecondition(_message.Message):
+    __slots__ = ("lock_id", "when_unlocked")
+    LOCK_ID_FIELD_NUMBER: _ClassVar[int]
+    WHEN_UNLOCKED_FIELD_NUMBER: _ClassVar[int]
+    lock_id: str
+    when_unlocked: WhenUnlocked
+    def __init__(self, lock_id: _Optional[str] = ..., when_unlocked: _Optional[_Union[WhenUnlocked, str]] = ...) -> None: ...
+
+class Preconditions(_message.Message):
+    __slots__ = ("lock", "if_version")
+    LOCK_FIELD_NUMBER: _ClassVar[int]
+    IF_VERSION_FIELD_NUMBER: _ClassVar[int]
+    lock: LockPrecondition
+    if_version: str
+    def __init__(self, lock: _Optional[_Union[LockPrecondition, _Mapping]] = ..., if_version: _Optional[str] = ...) -> None: ...
+
+class LockConflict(_message.Message):
+    __slots__ = ("current_lock", "reason")
+    CURRENT_LOCK_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    current_lock: LockInfo
+    reason: str
+    def __init__(self, current_lock: _Optional[_Union[LockInfo, _Mapping]] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class ContainerNotEmpty(_message.Message):
+    __slots__ = ("container_id",)
+    CONTAINER_ID_FIELD_NUMBER: _ClassVar[int]
+    container_id: str
+    def __init__(self, container_id: _Optional[str] = ...) -> None: ...
+
+class VersionConflict(_message.Message):
+    __slots__ = ("current_version",)
+    CURRENT_VERSION_FIELD_NUMBER: _ClassVar[int]
+    current_version: str
+    def __init__(self, current_version: _Optional[str] = ...) -> None: ...
+
+class NameConflict(_message.Message):
+    __slots__ = ("container_id", "name", "existing")
+    CONTAINER_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    EXISTING_FIELD_NUMBER: _ClassVar[int]
+    container_id: str
+    name: str
+    existing: Item
+    def __init__(self, container_id: _Optional[str] = ..., name: _Optional[str] = ..., existing: _Optional[_Union[Item, _Mapping]] = ...) -> None: ...
+
+class GetCapabilitiesRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class Capabilities(_message.Message):
+    __slots__ = ("adapter_name", "adapter_version", "max_file_size", "max_chunk_size", "max_lock_id_length", "max_lock_ttl", "max_name_length", "containers", "version_history", "max_versions_kept", "sha256", "case_insensitive_names", "max_user_info_length")
+    ADAPTER_NAME_FIELD_NUMBER: _ClassVar[int]
+    ADAPTER_VERSION_FIELD_NUMBER: _ClassVar[int]
+    MAX_FILE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    MAX_CHUNK_SIZE_FIELD_NUMBER: _ClassVar[int]
+    MAX_LOCK_ID_LENGTH_FIELD_NUMBER: _ClassVar[int]
+    MAX_LOCK_TTL_FIELD_NUMBER: _ClassVar[int]
+    MAX_NAME_LENGTH_FIELD_NUMBER: _ClassVar[int]
+    CONTAINERS_FIELD_NUMBER: _ClassVar[int]
+    VERSION_HISTORY_FIELD_NUMBER: _ClassVar[int]
+    MAX_VERSIONS_KEPT_FIELD_NUMBER: _ClassVar[int]
+    SHA256_FIELD_NUMBER: _ClassVar[int]
+    CASE_INSENSITIVE_NAMES_FIELD_NUMBER: _ClassVar[int]
+    MAX_USER_INFO_LENGTH_FIELD_NUMBER: _ClassVar[int]
+    adapter_name: str
+    adapter_version: str
+    max_file_size: int
+    max_chunk_size: int
+    max_lock_id_length: int
+    max_lock_ttl: _duration_pb2.Duration
+    max_name_length: int
+    containers: bool
+    version_history: bool
+    max_versions_kept: int
+    sha256: bool
+    case_insensitive_names: bool
+    max_user_info_length: int
+    def __init__(self, adapter_name: _Optional[str] = ..., adapter_version: _Optional[str] = ..., max_file_size: _Optional[int] = ..., max_chunk_size: _Optional[int] = ..., max_lock_id_length: _Optional[int] = ..., max_lock_ttl: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., max_name_length: _Optional[int] = ..., containers: _Optional[bool] = ..., version_history: _Optional[bool] = ..., max_versions_kept: _Optional[int] = ..., sha256: _Optional[bool] = ..., case_insensitive_names: _Optional[bool] = ..., max_user_info_length: _Optional[int] = ...) -> None: ...
+
+class StatFileRequest(_message.Message):
+    __slots__ = ("file_id",)
+    FILE_ID_FIELD_NUMBER: _ClassVar[int]
+    file_id: str
+    def __init__(self, file_id: _Optional[str] = ...) -> None: ...
+
+class ReadFileRequest(_message.Message):
+    __slots__ = ("file_id", "offset", "length", "version")
+    FILE_ID_FIELD_NUMBER: _ClassVar[int]
+    OFFSET_FIELD_NUMBER: _ClassVar[int]
+    LENGTH_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    file_id: str
+    offset: int
+    length: int
+    version: str
+    def __init__(self, file_id: _Optional[str] = ..., offset: _Optional[int] = ..., length: _Optional[int] = ..., version: _Optional[str] = ...) -> None: ...
+
+class ReadFileResponse(_message.Message):
+    __slots__ = ("file", "data")
+    FILE_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    file: FileInfo
+    data: bytes
+    def __init__(self, file: _Optional[_Union[FileInfo, _Mapping]] = ..., data: _Optional[bytes] = ...) -> None: ...
+
+class WriteFileHeader(_message.Message):
+    __slots__ = ("file_id", "preconditions")
+    FILE_ID_FIELD_NUMBER: _ClassVar[int]
+    PRECONDITIONS_FIELD_NUMBER: _ClassVar[int]
+    file_id: str
+    preconditions: Preconditions
+    def __init__(self, file_id: _Optional[str] = ..., preconditions: _Optional[_Union[Preconditions, _Mapping]] = ...) -> None: ...
+
+class WriteFileRequest(_message.Message):
+    __slots__ = ("header", "data")
+    HEADER_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    header: WriteFileHeader
+    data: bytes
+    def __init__(self, header: _Optional[_Union[WriteFileHeader, _Mapping]] = ..., data: _Optional[bytes] = ...) -> None: ...
+
+class CreateFileHeader(_message.Message):
+    __slots__ = ("container_id", "name")
+    CONTAINER_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    container_id: str
+    name: str
+    def __init__(self, container_id: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
+
+class CreateFileRequest(_message.Message):
+    __slots__ = ("header", "data")
+    HEADER_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    header: CreateFileHeader
+    data: bytes
+    def __init__(self, header: _Optional[_Union[CreateFileHeader, _Mapping]] = ..., data: _Optional[bytes] = ...) -> None: ...
+
+class RenameFileRequest(_message.Message):
+    __slots__ = ("file_id", "new_name", "preconditions")
+    FILE_ID_FIELD_NUMBER: _ClassVar[int]
+    NEW_NAME_FIELD_NUMBER: _ClassVar[int]
+    PRECONDITIONS_FIELD_NUMBER: _ClassVar[int]
+    file_id: str
+    new_name: str
+    preconditions: Preconditions
+    def __init__(self, file_id: _Optional[str] = ..., new_name: _Optional[str] = ..., preconditions: _Optional[_Union[Preconditions, _Mapping]] = ...) -> None: ...
+
+class DeleteFileRequest(_message.Message):
+    __slots__ = ("file_id", "preconditions")
+    FILE_ID_FIELD_NUMBER: _ClassVar[int]
+    PRECONDITIONS_FIELD_NUMBER: _ClassVar[int]
+    file_id: str
+    preconditions: Preconditions
+    def __init__(self, file_id: _Optional[str] = ..., preconditions: _Optional[_Union[Preconditions, _Mapping]] = ...) -> None: ...
+
+class DeleteFileResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class LookupChildRequest(_message.Message):
+    __slots__ = ("container_id", "name")
+    CONTAINER_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    container_id: str
+    name: str
+    def __init__(self, container_id: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
+
+class LockRequest(_message.Message):
+    __slots__ = ("file_id", "lock_id", "ttl")
+    FILE_ID_FIELD_NUMBER: _ClassVar[int]
+    LOCK_ID_FIELD_NUMBER: _ClassVar[int]
+    TTL_FIELD_NUMBER: _ClassVar[int]
+    file_id: str
+    lock_id: str
+    ttl: _duration_pb2.Duration
+    def __init__(self, file_id: _Optional[str] = ..., lock_id: _Optional[str] = ..., ttl: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+
+class RefreshLockRequest(_message.Message):
+    __slots__ = ("file_id", "lock_id", "ttl")
+    FILE_ID_FIELD_NUMBER: _ClassVar[int]
+    LOCK_ID_FIELD_NUMBER: _ClassVar[int]
+    TTL_FIELD_NUMBER: _ClassVar[int]
+    file_id: str
+    lock_id: str
+    ttl: _duration_pb2.Duration
+    def __init__(self, file_id: _Optional[str] = ..., lock_id: _Optional[str] = ..., ttl: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+
+class UnlockRequest(_message.Message):
+    __slots__ = ("file_id", "lock_id")
+    FILE_ID_FIELD_NUMBER: _ClassVar[int]
+    LOCK_ID_FIELD_NUMBER: _ClassVar[int]
+    file_id: str
+    lock_id: str
+    def __init__(self, file_id: _Optional[str] = ..., lock_id: _Optional[str] = ...) -> None: ...
+
+class UnlockAndRelockRequest(_message.Message):
+    __slots__ = ("file_id", "old_lock_id", "lock_id", "ttl")
+    FILE_ID_FIELD_NUMBER: _ClassVar[int]
+    OLD_LOCK_ID_FIELD_NUMBER: _ClassVar[int]
+    LOCK_ID_FIELD_NUMBER: _ClassVar[int]
+    TTL_FIELD_NUMBER: _ClassVar[int]
+    file_id: str
+    old_lock_id: str
+    lock_id: str
+    ttl: _duration_pb2.Duration
+    def __init__(self, file_id: _Optional[str] = ..., old_lock_id: _Optional[str] = ..., lock_id: _Optional[str] = ..., ttl: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+
+class GetLockRequest(_message.Message):
+    __slots__ = ("file_id",)
+    FILE_ID_FIELD_NUMBER: _ClassVar[int]
+    file_id: str
+    def __init__(self, file_id: _Optional[str] = ...) -> None: ...
+
+class LockResponse(_message.Message):
+    __slots__ = ("file",)
+    FILE_FIELD_NUMBER: _ClassVar[int]
+    file: FileInfo
+    def __init__(self, file: _Optional[_Union[FileInfo, _Mapping]] = ...) -> None: ...
+
+class GetRootContainerRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class GetContainerRequest(_message.Message):
+    __slots__ = ("container_id",)
+    CONTAINER_ID_FIELD_NUMBER: _ClassVar[int]
+    container_id: str
+    def __init__(self, container_id: _Optional[str] = ...) -> None: ...
+
+class ListChildrenRequest(_message.Message):
+    __slots__ = ("container_id", "file_extensions")
+    CONTAINER_ID_FIELD_NUMBER: _ClassVar[int]
+    FILE_EXTENSIONS_FIELD_NUMBER: _ClassVar[int]
+    container_id: str
+    file_extensions: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, container_id: _Optional[str] = ..., file_extensions: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class CreateContainerRequest(_message.Message):
+    __slots__ = ("parent_container_id", "name")
+    PARENT_CONTAINER_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    parent_container_id: str
+    name: str
+    def __init__(self, parent_container_id: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
+
+class RenameContainerRequest(_message.Message):
+    __slots__ = ("container_id", "new_name")
+    CONTAINER_ID_FIELD_NUMBER: _ClassVar[int]
+    NEW_NAME_FIELD_NUMBER: _ClassVar[int]
+    container_id: str
+    new_name: str
+    def __init__(self, container_id: _Optional[str] = ..., new_name: _Optional[str] = ...) -> None: ...
+
+class DeleteContainerRequest(_message.Message):
+    __slots__ = ("container_id",)
+    CONTAINER_ID_FIELD_NUMBER: _ClassVar[int]
+    container_id: str
+    def __init__(self, container_id: _Optional[str] = ...) -> None: ...
+
+class DeleteContainerResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class GetAncestorsRequest(_message.Message):
+    __slots__ = ("file_id", "container_id")
+    FILE_ID_FIELD_NUMBER: _ClassVar[int]
+    CONTAINER_ID_FIELD_NUMBER: _ClassVar[int]
+    file_id: str
+    container_id: str
+    def __init__(self, file_id: _Optional[str] = ..., container_id: _Optional[str] = ...) -> None: ...
+
+class GetAncestorsResponse(_message.Message):
+    __slots__ = ("ancestors",)
+    ANCESTORS_FIELD_NUMBER: _ClassVar[int]
+    ancestors: _containers.RepeatedCompositeFieldContainer[ContainerInfo]
+    def __init__(self, ancestors: _Optional[_Iterable[_Union[ContainerInfo, _Mapping]]] = ...) -> None: ...
+
+class GetUserInfoRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class SetUserInfoRequest(_message.Message):
+    __slots__ = ("user_info",)
+    USER_INFO_FIELD_NUMBER: _ClassVar[int]
+    user_info: str
+    def __init__(self, user_info: _Optional[str] = ...) -> None: ...
+
+class UserInfo(_message.Message):
+    __slots__ = ("user_info",)
+    USER_INFO_FIELD_NUMBER: _ClassVar[int]
+    user_info: str
+    def __init__(self, user_info: _Optional[str] = ...) -> None: ...
+
+class ListVersionsRequest(_message.Message):
+    __slots__ = ("file_id",)
+    FILE_ID_FIELD_NUMBER: _ClassVar[int]
+    file_id: str
+    def __init__(self, file_id: _Optional[str] = ...) -> None: ...
+
+class FileVersion(_message.Message):
+    __slots__ = ("version", "size", "modified_time", "modified_by", "sha256")
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    MODIFIED_TIME_FIELD_NUMBER: _ClassVar[int]
+    MODIFIED_BY_FIELD_NUMBER: _ClassVar[int]
+    SHA256_FIELD_NUMBER: _ClassVar[int]
+    version: str
+    size: int
+    modified_time: _timestamp_pb2.Timestamp
+    modified_by: Principal
+    sha256: bytes
+    def __init__(self, version: _Optional[str] = ..., size: _Optional[int] = ..., modified_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., modified_by: _Optional[_Union[Principal, _Mapping]] = ..., sha256: _Optional[bytes] = ...) -> None: ...
+
+class ListVersionsResponse(_message.Message):
+    __slots__ = ("versions",)
+    VERSIONS_FIELD_NUMBER: _ClassVar[int]
+    versions: _containers.RepeatedCompositeFieldContainer[FileVersion]
+    def __init__(self, versions: _Optional[_Iterable[_Union[FileVersion, _Mapping]]] = ...) -> None: ...
+
+class RestoreVersionRequest(_message.Message):
+    __slots__ = ("file_id", "version", "preconditions")
+    FILE_ID_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    PRECONDITIONS_FIELD_NUMBER: _ClassVar[int]
+    file_id: str
+    version: str
+    preconditions: Preconditions
+    def __init__(self, file_id: _Optional[str] = ..., version: _Optional[str] = ..., preconditions: _Optional[_Union[Preconditions, _Mapping]] = ...) -> None: ...

@@ -1,0 +1,3 @@
+from storage_adapter.cli import main
+
+main()

@@ -1,0 +1,193 @@
+"""The one interface every storage backend implements.
+
+The servicer validates every request (ids, names, lock ids, TTLs, stream layout, chunk and file size limits)
+before it calls a backend, so backends receive well-formed values only. Each method's docstring names what
+it must check *atomically with the change* and the error it raises; `storage_adapter.locks` has the shared
+lock and precondition logic to call inside that atomic section.
+
+Contents move as async iterators of byte chunks in both directions: a backend never needs a whole file in
+memory, and must not hold one.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from storage_adapter import locks
+from storage_adapter.types import (
+    Capabilities,
+    ContainerId,
+    ContainerMeta,
+    FileId,
+    FileMeta,
+    Item,
+    LockId,
+    LockState,
+    Preconditions,
+    Principal,
+    Version,
+    VersionMeta,
+)
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class FileReader:
+    """An open read of one version of a file: its metadata and an iterator of its bytes.
+
+    `chunks` yields the requested range in chunks of at most `max_chunk_size` bytes and releases what it
+    holds when exhausted or closed (`aclose`).
+    """
+
+    meta: FileMeta
+    chunks: AsyncIterator[bytes]
+
+
+class StorageBackend(abc.ABC):
+    """A storage backend. One instance serves every request of one adapter process, concurrently."""
+
+    def __init__(self, capabilities: Capabilities, clock: Clock = utc_now) -> None:
+        self.capabilities = capabilities
+        self.clock = clock
+
+    async def start(self) -> None:  # noqa: B027 - optional hook
+        """Open connections, create schemas. Called once before the first request."""
+
+    async def close(self) -> None:  # noqa: B027 - optional hook
+        """Release everything. Called once after the last request."""
+
+    # ---- containers ----
+
+    @abc.abstractmethod
+    async def root_container(self) -> ContainerMeta: ...
+
+    @abc.abstractmethod
+    async def get_container(self, container_id: ContainerId) -> ContainerMeta:
+        """NotFound if there is no such container."""
+
+    @abc.abstractmethod
+    def list_children(self, container_id: ContainerId, extensions: frozenset[str]) -> AsyncIterator[Item]:
+        """Direct children, each once. Files are filtered by lower-case extensions (`.docx`) when given.
+        NotFound if there is no such container (raised on first iteration)."""
+
+    @abc.abstractmethod
+    async def lookup_child(self, container_id: ContainerId, name: str) -> Item:
+        """The child with exactly this name. NotFound if the container or the child does not exist."""
+
+    @abc.abstractmethod
+    async def create_container(self, parent_id: ContainerId, name: str, principal: Principal) -> ContainerMeta:
+        """Exclusive: NameConflict if the name is taken. NotFound if the parent does not exist.
+        Unsupported without the `containers` capability."""
+
+    @abc.abstractmethod
+    async def rename_container(self, container_id: ContainerId, new_name: str) -> ContainerMeta:
+        """NameConflict if the name is taken; InvalidArgument for the root."""
+
+    @abc.abstractmethod
+    async def delete_container(self, container_id: ContainerId) -> None:
+        """ContainerNotEmpty if it has children (checked atomically); InvalidArgument for the root."""
+
+    @abc.abstractmethod
+    async def ancestors(self, item: FileId | ContainerId, is_file: bool) -> list[ContainerMeta]:
+        """Containers above the item, root first. NotFound if the item does not exist."""
+
+    # ---- files ----
+
+    @abc.abstractmethod
+    async def stat_file(self, file_id: FileId) -> FileMeta:
+        """NotFound if there is no such file. The lock in the result is live (`locks.live`)."""
+
+    @abc.abstractmethod
+    async def open_file(self, file_id: FileId, offset: int, length: int, version: Version | None) -> FileReader:
+        """Start reading `length` bytes (0: to the end) from `offset` of the current version, or of an earlier
+        `version`. The bytes belong to the version in `FileReader.meta` even if a write completes meanwhile.
+        NotFound (file or version), OutOfRange (offset > size), Unsupported (version without history)."""
+
+    @abc.abstractmethod
+    async def write_file(
+        self,
+        file_id: FileId,
+        preconditions: Preconditions,
+        chunks: AsyncIterator[bytes],
+        principal: Principal,
+    ) -> FileMeta:
+        """Replace the contents with `chunks`. Consume the chunks, then check `preconditions`
+        (`locks.check_preconditions`) and make the new contents visible in one atomic step, with a new version.
+        If `chunks` raises, or preconditions fail, the file is unchanged and nothing is leaked.
+        NotFound, LockConflict, VersionConflict."""
+
+    @abc.abstractmethod
+    async def create_file(
+        self, container_id: ContainerId, name: str, chunks: AsyncIterator[bytes], principal: Principal
+    ) -> FileMeta:
+        """Create a file exclusively: NameConflict if the name is taken when the file would appear (two racing
+        creates: exactly one wins). The file appears with all its contents at once. NotFound (container)."""
+
+    @abc.abstractmethod
+    async def rename_file(
+        self, file_id: FileId, new_name: str, preconditions: Preconditions, principal: Principal
+    ) -> FileMeta:
+        """Rename within the container; id and version unchanged. Preconditions checked atomically.
+        NotFound, LockConflict, VersionConflict, NameConflict."""
+
+    @abc.abstractmethod
+    async def delete_file(self, file_id: FileId, preconditions: Preconditions) -> None:
+        """Delete the file and its history. NotFound, LockConflict, VersionConflict."""
+
+    # ---- locks ----
+
+    @abc.abstractmethod
+    async def update_lock(self, file_id: FileId, transition: locks.LockTransition) -> FileMeta:
+        """Apply `transition` to the file's live lock (None when unlocked or expired) and store the result,
+        atomically. The transition raises LockConflict to refuse. Returns the file after the change.
+        Lock changes do not change the file's version. NotFound."""
+
+    async def lock(self, file_id: FileId, lock_id: LockId, ttl: timedelta, principal: Principal) -> FileMeta:
+        return await self.update_lock(file_id, locks.lock(lock_id, ttl, principal))
+
+    async def refresh_lock(self, file_id: FileId, lock_id: LockId, ttl: timedelta) -> FileMeta:
+        return await self.update_lock(file_id, locks.refresh(lock_id, ttl))
+
+    async def unlock(self, file_id: FileId, lock_id: LockId) -> FileMeta:
+        return await self.update_lock(file_id, locks.unlock(lock_id))
+
+    async def unlock_and_relock(
+        self, file_id: FileId, old_lock_id: LockId, lock_id: LockId, ttl: timedelta, principal: Principal
+    ) -> FileMeta:
+        return await self.update_lock(file_id, locks.unlock_and_relock(old_lock_id, lock_id, ttl, principal))
+
+    async def get_lock(self, file_id: FileId) -> LockState | None:
+        return (await self.stat_file(file_id)).lock
+
+    # ---- per-user info ----
+
+    @abc.abstractmethod
+    async def get_user_info(self, user_id: str) -> str:
+        """The stored string, or "" if none."""
+
+    @abc.abstractmethod
+    async def set_user_info(self, user_id: str, user_info: str) -> None: ...
+
+    # ---- version history (optional) ----
+
+    async def list_versions(self, file_id: FileId) -> list[VersionMeta]:
+        """Earlier versions, newest first. Unsupported unless the `version_history` capability is set."""
+        from storage_adapter.errors import Unsupported
+
+        raise Unsupported("this adapter keeps no version history")
+
+    async def restore_version(
+        self, file_id: FileId, version: Version, preconditions: Preconditions, principal: Principal
+    ) -> FileMeta:
+        """Make an earlier version current, as a write (new version). NotFound, LockConflict, VersionConflict."""
+        from storage_adapter.errors import Unsupported
+
+        raise Unsupported("this adapter keeps no version history")

@@ -1,0 +1,121 @@
+"""`wopi-storage`: run the storage adapter. Every option has an environment variable; the option wins.
+
+wopi-storage --backend filesystem --root ./data --listen 127.0.0.1:50051
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import grpc
+
+from storage_adapter.backends import BACKENDS, create_backend
+from storage_adapter.server import serve
+from storage_adapter.settings import AdapterSettings
+
+ENV_PREFIX = "WOPI_STORAGE_"
+TRUE = {"1", "true", "yes", "on"}
+FALSE = {"0", "false", "no", "off", ""}
+
+
+def _flag(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in TRUE:
+        return True
+    if lowered in FALSE:
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, got {value!r}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="wopi-storage",
+        description="The WOPI host's storage adapter: serves wopi.storage.v1 over gRPC.",
+        epilog=f"Each option can also be set with an environment variable {ENV_PREFIX}<OPTION> "
+        "(e.g. WOPI_STORAGE_ROOT). The shared secret is read from WOPI_STORAGE_SECRET or --secret-file, "
+        "never from the command line, so that it does not show in process listings.",
+    )
+    parser.add_argument("--backend", choices=BACKENDS, help="storage backend (default: filesystem)")
+    parser.add_argument("--root", type=Path, help="filesystem backend: folder holding the documents (default: ./data)")
+    parser.add_argument("--listen", help="address to listen on, host:port (default: 127.0.0.1:50051)")
+    parser.add_argument("--secret-file", type=Path, help="file holding the shared secret callers must present")
+    parser.add_argument(
+        "--allow-unauthenticated",
+        type=_flag,
+        nargs="?",
+        const=True,
+        help="accept callers without the shared secret (local development only)",
+    )
+    parser.add_argument("--tls-cert", type=Path, help="PEM certificate chain; enables TLS together with --tls-key")
+    parser.add_argument("--tls-key", type=Path, help="PEM private key")
+    parser.add_argument("--max-file-size", type=int, help="largest accepted file in bytes (default: 0, no limit)")
+    parser.add_argument("--max-versions-kept", type=int, help="earlier versions kept per file (default: 10)")
+    parser.add_argument("--log-level", choices=["debug", "info", "warning", "error"], help="default: info")
+    return parser
+
+
+def settings_from(args: argparse.Namespace, environ: Mapping[str, str]) -> AdapterSettings:
+    def pick(name: str) -> str | None:
+        value = getattr(args, name)
+        if value is not None:
+            return str(value)
+        return environ.get(ENV_PREFIX + name.upper())
+
+    secret_file = pick("secret_file")
+    secret = Path(secret_file).read_text().strip() if secret_file else environ.get(ENV_PREFIX + "SECRET") or None
+    values: dict[str, object] = {"secret": secret}
+    conversions = {
+        "backend": str,
+        "root": Path,
+        "listen": str,
+        "allow_unauthenticated": _flag,
+        "tls_cert": Path,
+        "tls_key": Path,
+        "max_file_size": int,
+        "max_versions_kept": int,
+        "log_level": str,
+    }
+    for name, convert in conversions.items():
+        raw = pick(name)
+        if raw is not None:
+            try:
+                values[name] = convert(raw)
+            except (ValueError, argparse.ArgumentTypeError) as error:
+                raise ValueError(f"{name}: {error}") from None
+    if values.get("backend", "filesystem") not in BACKENDS:
+        raise ValueError(f"backend: choose one of {', '.join(BACKENDS)}")
+    return AdapterSettings(**values)  # type: ignore[arg-type]
+
+
+def run(settings: AdapterSettings) -> None:
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    credentials = None
+    if settings.tls_cert is not None and settings.tls_key is not None:
+        credentials = grpc.ssl_server_credentials([(settings.tls_key.read_bytes(), settings.tls_cert.read_bytes())])
+    backend = create_backend(settings)
+    secret = None if settings.allow_unauthenticated and settings.secret is None else settings.secret
+    asyncio.run(serve(backend, settings.listen, secret=secret, credentials=credentials))
+
+
+def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> None:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = settings_from(args, os.environ if environ is None else environ)
+    except (ValueError, OSError) as error:
+        parser.exit(2, f"wopi-storage: error: {error}\n")
+    try:
+        run(settings)
+    except RuntimeError as error:  # e.g. the root is already served by another process
+        print(f"wopi-storage: error: {error}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,128 @@
+"""Conversions between domain types (`types.py`) and `wopi_proto` messages, both directions."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from google.protobuf.duration_pb2 import Duration
+from google.protobuf.timestamp_pb2 import Timestamp
+from wopi_proto.storage_v1 import storage_pb2 as pb
+
+from storage_adapter import validation
+from storage_adapter.errors import InvalidArgument
+from storage_adapter.types import (
+    Capabilities,
+    ContainerMeta,
+    FileMeta,
+    Item,
+    LockState,
+    Preconditions,
+    Principal,
+    VersionMeta,
+    WhenUnlocked,
+)
+
+_WHEN_UNLOCKED = {
+    pb.WHEN_UNLOCKED_UNSPECIFIED: WhenUnlocked.ALLOW,
+    pb.WHEN_UNLOCKED_ALLOW: WhenUnlocked.ALLOW,
+    pb.WHEN_UNLOCKED_REQUIRE_EMPTY: WhenUnlocked.REQUIRE_EMPTY,
+    pb.WHEN_UNLOCKED_REJECT: WhenUnlocked.REJECT,
+}
+
+
+def timestamp(value: datetime) -> Timestamp:
+    message = Timestamp()
+    message.FromDatetime(value)
+    return message
+
+
+def duration(value: timedelta) -> Duration:
+    message = Duration()
+    message.FromTimedelta(value)
+    return message
+
+
+def principal(value: Principal) -> pb.Principal:
+    return pb.Principal(user_id=value.user_id, display_name=value.display_name)
+
+
+def lock_info(value: LockState | None) -> pb.LockInfo:
+    if value is None:
+        return pb.LockInfo()
+    return pb.LockInfo(
+        lock_id=value.lock_id, expires_time=timestamp(value.expires_at), locked_by=principal(value.locked_by)
+    )
+
+
+def file_info(meta: FileMeta) -> pb.FileInfo:
+    return pb.FileInfo(
+        file_id=meta.file_id,
+        name=meta.name,
+        size=meta.size,
+        version=meta.version,
+        owner=principal(meta.owner),
+        created_time=timestamp(meta.created_at),
+        modified_time=timestamp(meta.modified_at),
+        modified_by=principal(meta.modified_by),
+        parent_container_id=meta.parent_id,
+        lock=lock_info(meta.lock),
+        sha256=meta.sha256,
+    )
+
+
+def container_info(meta: ContainerMeta) -> pb.ContainerInfo:
+    return pb.ContainerInfo(
+        container_id=meta.container_id,
+        name=meta.name,
+        parent_container_id=meta.parent_id or "",
+        owner=principal(meta.owner),
+        created_time=timestamp(meta.created_at),
+    )
+
+
+def item(value: Item) -> pb.Item:
+    if isinstance(value, FileMeta):
+        return pb.Item(file=file_info(value))
+    return pb.Item(container=container_info(value))
+
+
+def file_version(value: VersionMeta) -> pb.FileVersion:
+    return pb.FileVersion(
+        version=value.version,
+        size=value.size,
+        modified_time=timestamp(value.modified_at),
+        modified_by=principal(value.modified_by),
+        sha256=value.sha256,
+    )
+
+
+def capabilities(value: Capabilities) -> pb.Capabilities:
+    return pb.Capabilities(
+        adapter_name=value.adapter_name,
+        adapter_version=value.adapter_version,
+        max_file_size=value.max_file_size,
+        max_chunk_size=value.max_chunk_size,
+        max_lock_id_length=value.max_lock_id_length,
+        max_lock_ttl=duration(value.max_lock_ttl),
+        max_name_length=value.max_name_length,
+        containers=value.containers,
+        version_history=value.version_history,
+        max_versions_kept=value.max_versions_kept,
+        sha256=value.sha256,
+        case_insensitive_names=value.case_insensitive_names,
+        max_user_info_length=value.max_user_info_length,
+    )
+
+
+def preconditions(message: pb.Preconditions, caps: Capabilities, field: str) -> Preconditions:
+    """Validated preconditions from a request; `field` is the request field's path, for error details."""
+    when_unlocked = _WHEN_UNLOCKED.get(message.lock.when_unlocked)
+    if when_unlocked is None:
+        raise InvalidArgument(f"{field}.lock.when_unlocked", "unknown WhenUnlocked value")
+    if len(message.if_version) > 256:
+        raise InvalidArgument(f"{field}.if_version", "a version is at most 256 characters")
+    return Preconditions(
+        lock_id=validation.optional_lock_id(message.lock.lock_id, caps, f"{field}.lock.lock_id"),
+        when_unlocked=when_unlocked,
+        if_version=message.if_version,
+    )

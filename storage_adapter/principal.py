@@ -1,0 +1,31 @@
+"""The end user on whose behalf a call is made, read from gRPC metadata (ARCHITECTURE rule 8)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from storage_adapter.errors import InvalidArgument
+from storage_adapter.types import Principal
+
+PRINCIPAL_ID_KEY = "x-wopi-principal-id"
+PRINCIPAL_NAME_KEY = "x-wopi-principal-name-bin"  # -bin: gRPC carries it as bytes, so any UTF-8 name fits
+
+_USER_ID = re.compile(r"[\x21-\x7e]{1,256}")
+
+
+def from_metadata(metadata: Iterable[tuple[str, str | bytes]] | None, *, required: bool) -> Principal:
+    entries = dict(metadata or ())
+    user_id = entries.get(PRINCIPAL_ID_KEY, "")
+    raw_name = entries.get(PRINCIPAL_NAME_KEY, b"")
+    if isinstance(user_id, bytes) or (user_id and not _USER_ID.fullmatch(user_id)):
+        raise InvalidArgument(PRINCIPAL_ID_KEY, "the principal id is 1-256 printable ASCII characters")
+    if required and not user_id:
+        raise InvalidArgument(PRINCIPAL_ID_KEY, "this call needs the principal's user id in metadata")
+    try:
+        name = raw_name.decode("utf-8") if isinstance(raw_name, bytes) else raw_name
+    except UnicodeDecodeError:
+        raise InvalidArgument(PRINCIPAL_NAME_KEY, "the principal's name is not UTF-8") from None
+    if len(name) > 256:
+        raise InvalidArgument(PRINCIPAL_NAME_KEY, "the principal's name is longer than 256 characters")
+    return Principal(user_id=user_id, display_name=name)

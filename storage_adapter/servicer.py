@@ -1,0 +1,221 @@
+"""The gRPC servicer: converts requests to domain calls on one `StorageBackend`, and results back.
+
+This is the only module with the proto's PascalCase RPC names. It validates every request field before the
+backend sees it; errors raised here or in the backend are mapped to statuses by `interceptors.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import grpc
+from wopi_proto.storage_v1 import storage_pb2 as pb
+from wopi_proto.storage_v1 import storage_pb2_grpc as pb_grpc
+
+from storage_adapter import convert, principal, validation
+from storage_adapter.backends.base import StorageBackend
+from storage_adapter.errors import InvalidArgument, Unsupported
+from storage_adapter.streams import ContentStream
+from storage_adapter.types import Principal, Version
+
+Context = grpc.aio.ServicerContext
+
+
+def _principal(context: Context, *, required: bool = False) -> Principal:
+    return principal.from_metadata(context.invocation_metadata(), required=required)
+
+
+class StorageServicer(pb_grpc.StorageServiceServicer):
+    def __init__(self, backend: StorageBackend) -> None:
+        self.backend = backend
+        self.caps = backend.capabilities
+
+    async def GetCapabilities(self, request: pb.GetCapabilitiesRequest, context: Context) -> pb.Capabilities:
+        return convert.capabilities(self.caps)
+
+    # ---- files ----
+
+    async def StatFile(self, request: pb.StatFileRequest, context: Context) -> pb.FileInfo:
+        return convert.file_info(await self.backend.stat_file(validation.file_id(request.file_id)))
+
+    async def ReadFile(self, request: pb.ReadFileRequest, context: Context) -> AsyncIterator[pb.ReadFileResponse]:
+        file_id = validation.file_id(request.file_id)
+        if request.offset < 0:
+            raise InvalidArgument("offset", "the offset is negative")
+        if request.length < 0:
+            raise InvalidArgument("length", "the length is negative")
+        version = Version(request.version) if request.version else None
+        if version is not None and not self.caps.version_history:
+            raise Unsupported("this adapter keeps no version history")
+        reader = await self.backend.open_file(file_id, request.offset, request.length, version)
+        info = convert.file_info(reader.meta)
+        sent_info = False
+        try:
+            async for chunk in reader.chunks:
+                yield pb.ReadFileResponse(file=info, data=chunk) if not sent_info else pb.ReadFileResponse(data=chunk)
+                sent_info = True
+        finally:
+            await reader.chunks.aclose()  # type: ignore[attr-defined]
+        if not sent_info:
+            yield pb.ReadFileResponse(file=info)
+
+    async def WriteFile(self, request_iterator: AsyncIterator[pb.WriteFileRequest], context: Context) -> pb.FileInfo:
+        stream: ContentStream[pb.WriteFileHeader] = ContentStream(request_iterator, self.caps)
+        header = await stream.header()
+        file_id = validation.file_id(header.file_id, "header.file_id")
+        preconditions = convert.preconditions(header.preconditions, self.caps, "header.preconditions")
+        meta = await self.backend.write_file(file_id, preconditions, stream.chunks(), _principal(context))
+        return convert.file_info(meta)
+
+    async def CreateFile(self, request_iterator: AsyncIterator[pb.CreateFileRequest], context: Context) -> pb.FileInfo:
+        owner = _principal(context, required=True)
+        stream: ContentStream[pb.CreateFileHeader] = ContentStream(request_iterator, self.caps)
+        header = await stream.header()
+        container_id = validation.container_id(header.container_id, "header.container_id")
+        name = validation.name(header.name, self.caps, "header.name")
+        meta = await self.backend.create_file(container_id, name, stream.chunks(), owner)
+        return convert.file_info(meta)
+
+    async def RenameFile(self, request: pb.RenameFileRequest, context: Context) -> pb.FileInfo:
+        meta = await self.backend.rename_file(
+            validation.file_id(request.file_id),
+            validation.name(request.new_name, self.caps, "new_name"),
+            convert.preconditions(request.preconditions, self.caps, "preconditions"),
+            _principal(context),
+        )
+        return convert.file_info(meta)
+
+    async def DeleteFile(self, request: pb.DeleteFileRequest, context: Context) -> pb.DeleteFileResponse:
+        await self.backend.delete_file(
+            validation.file_id(request.file_id),
+            convert.preconditions(request.preconditions, self.caps, "preconditions"),
+        )
+        return pb.DeleteFileResponse()
+
+    async def LookupChild(self, request: pb.LookupChildRequest, context: Context) -> pb.Item:
+        item = await self.backend.lookup_child(
+            validation.container_id(request.container_id), validation.name(request.name, self.caps)
+        )
+        return convert.item(item)
+
+    # ---- locks ----
+
+    async def Lock(self, request: pb.LockRequest, context: Context) -> pb.LockResponse:
+        meta = await self.backend.lock(
+            validation.file_id(request.file_id),
+            validation.lock_id(request.lock_id, self.caps),
+            validation.ttl(request.ttl.ToTimedelta(), self.caps),
+            _principal(context),
+        )
+        return pb.LockResponse(file=convert.file_info(meta))
+
+    async def RefreshLock(self, request: pb.RefreshLockRequest, context: Context) -> pb.LockResponse:
+        meta = await self.backend.refresh_lock(
+            validation.file_id(request.file_id),
+            validation.lock_id(request.lock_id, self.caps),
+            validation.ttl(request.ttl.ToTimedelta(), self.caps),
+        )
+        return pb.LockResponse(file=convert.file_info(meta))
+
+    async def Unlock(self, request: pb.UnlockRequest, context: Context) -> pb.LockResponse:
+        meta = await self.backend.unlock(
+            validation.file_id(request.file_id), validation.lock_id(request.lock_id, self.caps)
+        )
+        return pb.LockResponse(file=convert.file_info(meta))
+
+    async def UnlockAndRelock(self, request: pb.UnlockAndRelockRequest, context: Context) -> pb.LockResponse:
+        meta = await self.backend.unlock_and_relock(
+            validation.file_id(request.file_id),
+            validation.lock_id(request.old_lock_id, self.caps, "old_lock_id"),
+            validation.lock_id(request.lock_id, self.caps),
+            validation.ttl(request.ttl.ToTimedelta(), self.caps),
+            _principal(context),
+        )
+        return pb.LockResponse(file=convert.file_info(meta))
+
+    async def GetLock(self, request: pb.GetLockRequest, context: Context) -> pb.LockInfo:
+        return convert.lock_info(await self.backend.get_lock(validation.file_id(request.file_id)))
+
+    # ---- containers ----
+
+    async def GetRootContainer(self, request: pb.GetRootContainerRequest, context: Context) -> pb.ContainerInfo:
+        return convert.container_info(await self.backend.root_container())
+
+    async def GetContainer(self, request: pb.GetContainerRequest, context: Context) -> pb.ContainerInfo:
+        return convert.container_info(await self.backend.get_container(validation.container_id(request.container_id)))
+
+    async def ListChildren(self, request: pb.ListChildrenRequest, context: Context) -> AsyncIterator[pb.Item]:
+        container_id = validation.container_id(request.container_id)
+        extensions = frozenset(validation.extension(value) for value in request.file_extensions)
+        async for item in self.backend.list_children(container_id, extensions):
+            yield convert.item(item)
+
+    async def CreateContainer(self, request: pb.CreateContainerRequest, context: Context) -> pb.ContainerInfo:
+        self._require_containers()
+        container = await self.backend.create_container(
+            validation.container_id(request.parent_container_id, "parent_container_id"),
+            validation.name(request.name, self.caps),
+            _principal(context),
+        )
+        return convert.container_info(container)
+
+    async def RenameContainer(self, request: pb.RenameContainerRequest, context: Context) -> pb.ContainerInfo:
+        self._require_containers()
+        container = await self.backend.rename_container(
+            validation.container_id(request.container_id), validation.name(request.new_name, self.caps, "new_name")
+        )
+        return convert.container_info(container)
+
+    async def DeleteContainer(self, request: pb.DeleteContainerRequest, context: Context) -> pb.DeleteContainerResponse:
+        self._require_containers()
+        await self.backend.delete_container(validation.container_id(request.container_id))
+        return pb.DeleteContainerResponse()
+
+    async def GetAncestors(self, request: pb.GetAncestorsRequest, context: Context) -> pb.GetAncestorsResponse:
+        match request.WhichOneof("item"):
+            case "file_id":
+                chain = await self.backend.ancestors(validation.file_id(request.file_id), is_file=True)
+            case "container_id":
+                chain = await self.backend.ancestors(validation.container_id(request.container_id), is_file=False)
+            case _:
+                raise InvalidArgument("item", "give a file_id or a container_id")
+        return pb.GetAncestorsResponse(ancestors=[convert.container_info(container) for container in chain])
+
+    # ---- per-user info ----
+
+    async def GetUserInfo(self, request: pb.GetUserInfoRequest, context: Context) -> pb.UserInfo:
+        user = _principal(context, required=True)
+        return pb.UserInfo(user_info=await self.backend.get_user_info(user.user_id))
+
+    async def SetUserInfo(self, request: pb.SetUserInfoRequest, context: Context) -> pb.UserInfo:
+        user = _principal(context, required=True)
+        user_info = validation.user_info(request.user_info, self.caps)
+        await self.backend.set_user_info(user.user_id, user_info)
+        return pb.UserInfo(user_info=user_info)
+
+    # ---- version history ----
+
+    async def ListVersions(self, request: pb.ListVersionsRequest, context: Context) -> pb.ListVersionsResponse:
+        self._require_history()
+        versions = await self.backend.list_versions(validation.file_id(request.file_id))
+        return pb.ListVersionsResponse(versions=[convert.file_version(version) for version in versions])
+
+    async def RestoreVersion(self, request: pb.RestoreVersionRequest, context: Context) -> pb.FileInfo:
+        self._require_history()
+        if not request.version or len(request.version) > 256:
+            raise InvalidArgument("version", "a version is 1-256 characters")
+        meta = await self.backend.restore_version(
+            validation.file_id(request.file_id),
+            Version(request.version),
+            convert.preconditions(request.preconditions, self.caps, "preconditions"),
+            _principal(context),
+        )
+        return convert.file_info(meta)
+
+    def _require_containers(self) -> None:
+        if not self.caps.containers:
+            raise Unsupported("this adapter has only the root container")
+
+    def _require_history(self) -> None:
+        if not self.caps.version_history:
+            raise Unsupported("this adapter keeps no version history")

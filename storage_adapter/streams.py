@@ -1,0 +1,57 @@
+"""Validation of client-streamed contents (WriteFile, CreateFile) before any byte reaches a backend.
+
+The layout is: one header message first, then data messages only. Anything else is INVALID_ARGUMENT, raised
+from the chunk iterator the backend is consuming, so the backend discards its partial write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Generic, Protocol, TypeVar
+
+from storage_adapter.errors import InvalidArgument, TooLarge
+from storage_adapter.types import Capabilities
+
+Header = TypeVar("Header")
+
+
+class StreamMessage(Protocol[Header]):  # the shape shared by WriteFileRequest and CreateFileRequest
+    header: Header
+    data: bytes
+
+    def WhichOneof(self, oneof_group: str) -> str | None: ...
+
+
+class ContentStream(Generic[Header]):
+    def __init__(self, messages: AsyncIterator[StreamMessage[Header]], capabilities: Capabilities) -> None:
+        self._messages = messages
+        self._max_chunk = capabilities.max_chunk_size
+        self._max_size = capabilities.max_file_size
+
+    async def header(self) -> Header:
+        """The first message's header. INVALID_ARGUMENT if the stream is empty or starts with data."""
+        try:
+            first = await anext(self._messages)
+        except StopAsyncIteration:
+            raise InvalidArgument("header", "the stream is empty: the first message must carry the header") from None
+        if first.WhichOneof("message") != "header":
+            raise InvalidArgument("header", "the first message must carry the header, not data")
+        return first.header
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        """The data that follows the header, checked message by message."""
+        total = 0
+        async for message in self._messages:
+            kind = message.WhichOneof("message")
+            if kind == "header":
+                raise InvalidArgument("header", "the header may only be sent once, in the first message")
+            if kind != "data":
+                raise InvalidArgument("message", "a message must carry either the header or data")
+            chunk = message.data
+            if len(chunk) > self._max_chunk:
+                raise InvalidArgument("data", f"a chunk is larger than max_chunk_size ({self._max_chunk} bytes)")
+            total += len(chunk)
+            if self._max_size and total > self._max_size:
+                raise TooLarge(f"the contents are larger than max_file_size ({self._max_size} bytes)")
+            if chunk:
+                yield chunk

@@ -1,0 +1,115 @@
+"""The storage adapter's domain types: what backends take and return, independent of the wire format.
+
+Read this module first. `servicer.py` converts between these types and the `wopi_proto` messages; backends
+see only these.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import NewType
+
+FileId = NewType("FileId", str)
+ContainerId = NewType("ContainerId", str)
+LockId = NewType("LockId", str)
+Version = NewType("Version", str)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The end user on whose behalf a change is made (from request metadata)."""
+
+    user_id: str = ""
+    display_name: str = ""
+
+
+ANONYMOUS = Principal()
+
+
+@dataclass(frozen=True)
+class LockState:
+    lock_id: LockId
+    expires_at: datetime
+    locked_by: Principal = ANONYMOUS
+
+    def is_live(self, now: datetime) -> bool:
+        """An expired lock is no lock: every read of lock state goes through this."""
+        return now < self.expires_at
+
+
+@dataclass(frozen=True)
+class FileMeta:
+    file_id: FileId
+    name: str
+    size: int
+    version: Version
+    parent_id: ContainerId
+    owner: Principal
+    created_at: datetime
+    modified_at: datetime
+    modified_by: Principal = ANONYMOUS
+    lock: LockState | None = None
+    sha256: bytes = b""
+
+
+@dataclass(frozen=True)
+class ContainerMeta:
+    container_id: ContainerId
+    name: str
+    parent_id: ContainerId | None
+    owner: Principal
+    created_at: datetime
+
+
+Item = FileMeta | ContainerMeta
+
+
+@dataclass(frozen=True)
+class VersionMeta:
+    """An earlier version of a file, kept by backends with version history."""
+
+    version: Version
+    size: int
+    modified_at: datetime
+    modified_by: Principal
+    sha256: bytes = b""
+
+
+class WhenUnlocked(enum.Enum):
+    ALLOW = "allow"
+    REQUIRE_EMPTY = "require_empty"
+    REJECT = "reject"
+
+
+@dataclass(frozen=True)
+class Preconditions:
+    """What must hold for a change to a file to happen; checked atomically with the change.
+
+    A locked file is always refused unless `lock_id` equals its lock.
+    """
+
+    lock_id: str = ""
+    when_unlocked: WhenUnlocked = WhenUnlocked.ALLOW
+    if_version: str = ""
+
+
+NO_PRECONDITIONS = Preconditions()
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    adapter_name: str
+    adapter_version: str
+    max_file_size: int = 0  # bytes; 0 = no limit
+    max_chunk_size: int = 1024 * 1024
+    max_lock_id_length: int = 1024
+    max_lock_ttl: timedelta = timedelta(hours=24)
+    max_name_length: int = 255  # UTF-8 bytes
+    containers: bool = True
+    version_history: bool = False
+    max_versions_kept: int = 0
+    sha256: bool = False
+    case_insensitive_names: bool = False
+    max_user_info_length: int = 1024
