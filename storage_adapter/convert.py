@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 
 from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
-from wopi_proto.storage_v1 import storage_pb2 as pb
 
 from storage_adapter import validation
 from storage_adapter.errors import InvalidArgument
@@ -21,6 +20,7 @@ from storage_adapter.types import (
     VersionMeta,
     WhenUnlocked,
 )
+from wopi_proto.storage_v1 import storage_pb2 as pb
 
 _WHEN_UNLOCKED = {
     pb.WHEN_UNLOCKED_UNSPECIFIED: WhenUnlocked.ALLOW,

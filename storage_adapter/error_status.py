@@ -11,9 +11,9 @@ from google.protobuf import any_pb2
 from google.protobuf.message import Message
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
-from wopi_proto.storage_v1 import storage_pb2 as pb
 
 from storage_adapter import convert, errors
+from wopi_proto.storage_v1 import storage_pb2 as pb
 
 _CODES: dict[type[errors.StorageError], int] = {
     errors.NotFound: code_pb2.NOT_FOUND,

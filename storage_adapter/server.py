@@ -9,11 +9,11 @@ import signal
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
-from wopi_proto.storage_v1 import storage_pb2, storage_pb2_grpc
 
 from storage_adapter.backends.base import StorageBackend
 from storage_adapter.interceptors import StorageInterceptor
 from storage_adapter.servicer import StorageServicer
+from wopi_proto.storage_v1 import storage_pb2, storage_pb2_grpc
 
 logger = logging.getLogger("storage_adapter")
 

@@ -9,14 +9,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import grpc
-from wopi_proto.storage_v1 import storage_pb2 as pb
-from wopi_proto.storage_v1 import storage_pb2_grpc as pb_grpc
 
 from storage_adapter import convert, principal, validation
 from storage_adapter.backends.base import StorageBackend
 from storage_adapter.errors import InvalidArgument, Unsupported
 from storage_adapter.streams import ContentStream
 from storage_adapter.types import Principal, Version
+from wopi_proto.storage_v1 import storage_pb2 as pb
+from wopi_proto.storage_v1 import storage_pb2_grpc as pb_grpc
 
 Context = grpc.aio.ServicerContext
 

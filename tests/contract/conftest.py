@@ -1,0 +1,127 @@
+"""Fixtures of the contract suite.
+
+Without options, every test runs once per in-process backend (memory, filesystem), each on a fresh, empty
+instance served over real gRPC on a loopback port, and once more against a real `wopi-storage` process with
+the filesystem backend (one process for the session, as a vendor's adapter would be).
+
+With `--storage-target HOST:PORT` (and `--storage-secret`, or WOPI_STORAGE_TARGET / WOPI_STORAGE_SECRET) every
+test runs against that adapter instead. Tests always work inside a fresh container of their own and never
+assume the adapter is empty.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import grpc
+import pytest
+
+from tests.contract.client import StorageClient
+from tests.contract.inprocess import IN_PROCESS_BACKENDS, InProcessAdapter
+from tests.contract.process import AdapterProcess
+from wopi_proto.storage_v1 import storage_pb2 as pb
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("wopi storage contract")
+    group.addoption(
+        "--storage-target",
+        default=os.environ.get("WOPI_STORAGE_TARGET"),
+        help="host:port of a running wopi.storage.v1 adapter to certify (default: the in-process backends)",
+    )
+    group.addoption(
+        "--storage-secret",
+        default=os.environ.get("WOPI_STORAGE_SECRET"),
+        help="shared secret the target expects in 'authorization: Bearer <secret>'",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "adapter_address" in metafunc.fixturenames:
+        target = metafunc.config.getoption("--storage-target")
+        params = ["remote"] if target else [*IN_PROCESS_BACKENDS, "wopi-storage-process"]
+        metafunc.parametrize("backend_name", params, scope="function")
+
+
+@dataclass(frozen=True)
+class AdapterAddress:
+    target: str
+    secret: str | None
+
+
+@pytest.fixture(scope="session")
+def adapter_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AdapterProcess]:
+    """`wopi-storage --backend filesystem` on a free loopback port, shared by the session."""
+    base = tmp_path_factory.mktemp("wopi-storage-process")
+    with AdapterProcess("filesystem", base / "root", base / "wopi-storage.log") as process:
+        yield process
+
+
+@pytest.fixture
+def adapter_address(
+    backend_name: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[AdapterAddress]:
+    if backend_name == "remote":
+        yield AdapterAddress(request.config.getoption("--storage-target"), request.config.getoption("--storage-secret"))
+        return
+    if backend_name == "wopi-storage-process":
+        process = request.getfixturevalue("adapter_process")
+        yield AdapterAddress(process.target, process.secret)
+        return
+    with InProcessAdapter(backend_name, tmp_path_factory.mktemp(f"{backend_name}-root")) as adapter:
+        yield AdapterAddress(adapter.target, adapter.secret)
+
+
+@pytest.fixture
+def channel(adapter_address: AdapterAddress) -> Iterator[grpc.Channel]:
+    with grpc.insecure_channel(adapter_address.target) as opened:
+        grpc.channel_ready_future(opened).result(timeout=10)
+        yield opened
+
+
+@pytest.fixture
+def client(channel: grpc.Channel, adapter_address: AdapterAddress) -> StorageClient:
+    return StorageClient(channel, adapter_address.secret)
+
+
+@pytest.fixture
+def caps(client: StorageClient) -> pb.Capabilities:
+    return client.call("GetCapabilities", pb.GetCapabilitiesRequest())  # type: ignore[return-value]
+
+
+@pytest.fixture
+def root(client: StorageClient) -> pb.ContainerInfo:
+    return client.call("GetRootContainer", pb.GetRootContainerRequest())  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """Where a test creates its items: a fresh container when the adapter has containers, else the root.
+
+    `name()` makes names unique to the test, so tests never collide with what a remote adapter already holds.
+    """
+
+    container_id: str
+    prefix: str
+
+    def name(self, suffix: str) -> str:
+        return f"{self.prefix}{suffix}"
+
+
+@pytest.fixture
+def workspace(client: StorageClient, caps: pb.Capabilities, root: pb.ContainerInfo) -> Workspace:
+    unique = uuid.uuid4().hex[:10]
+    if caps.containers:
+        request = pb.CreateContainerRequest(parent_container_id=root.container_id, name=f"contract-{unique}")
+        container = client.call("CreateContainer", request)
+        return Workspace(container.container_id, "")  # type: ignore[attr-defined]
+    return Workspace(root.container_id, f"contract-{unique}-")
+
+
+def requires(caps: pb.Capabilities, capability: str) -> None:
+    """Skip (by advertised capability, never by backend name) when the adapter lacks `capability`."""
+    if not getattr(caps, capability):
+        pytest.skip(f"the adapter does not advertise '{capability}'")

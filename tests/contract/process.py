@@ -1,0 +1,92 @@
+"""A real `wopi-storage` process on a loopback port, for running the contract suite over the network exactly
+as a storage vendor would run it against their own adapter."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import TracebackType
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class AdapterProcess:
+    """`wopi-storage --backend BACKEND --root ROOT --listen 127.0.0.1:PORT`, started and stopped by PID."""
+
+    def __init__(self, backend: str, root: Path, log_path: Path, extra_args: tuple[str, ...] = ()) -> None:
+        self.secret = secrets.token_urlsafe(24)
+        self.port = free_port()
+        self.target = f"127.0.0.1:{self.port}"
+        self.log_path = log_path
+        self.args = [
+            sys.executable,
+            "-m",
+            "storage_adapter",
+            "--backend",
+            backend,
+            "--root",
+            str(root),
+            "--listen",
+            self.target,
+            *extra_args,
+        ]
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 30) -> AdapterProcess:
+        environment = {**os.environ, "WOPI_STORAGE_SECRET": self.secret}
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(self.args, stdout=log, stderr=subprocess.STDOUT, env=environment)
+        self.wait_serving(timeout)
+        return self
+
+    def wait_serving(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        with grpc.insecure_channel(self.target) as channel:
+            stub = health_pb2_grpc.HealthStub(channel)
+            while True:
+                assert self.process is not None
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"wopi-storage exited with {self.process.returncode}: {self.log_tail()}")
+                try:
+                    answer = stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=1)
+                    if answer.status == health_pb2.HealthCheckResponse.SERVING:
+                        return
+                except grpc.RpcError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"wopi-storage did not become ready: {self.log_tail()}")
+                time.sleep(0.05)
+
+    def log_tail(self) -> str:
+        return self.log_path.read_text(errors="replace")[-4000:] if self.log_path.exists() else ""
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15) -> int | None:
+        if self.process is None or self.process.poll() is not None:
+            return None if self.process is None else self.process.returncode
+        self.process.send_signal(sig)
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            return self.process.wait(timeout)
+
+    def __enter__(self) -> AdapterProcess:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.stop()

@@ -1,0 +1,87 @@
+"""`wopi-storage` maps options and WOPI_STORAGE_* variables one-to-one onto AdapterSettings (no server starts)."""
+
+from pathlib import Path
+
+import pytest
+
+from storage_adapter import cli
+from storage_adapter.settings import AdapterSettings
+
+SECRET = "s3cret-s3cret-s3cret"
+
+
+def run_main(monkeypatch: pytest.MonkeyPatch, argv: list[str], environ: dict[str, str]) -> AdapterSettings:
+    seen: list[AdapterSettings] = []
+    monkeypatch.setattr(cli, "run", seen.append)
+    cli.main(argv, environ)
+    assert len(seen) == 1
+    return seen[0]
+
+
+def test_options(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    settings = run_main(
+        monkeypatch,
+        ["--backend", "memory", "--root", str(tmp_path), "--listen", "127.0.0.1:6000", "--max-file-size", "10"],
+        {"WOPI_STORAGE_SECRET": SECRET},
+    )
+    assert settings == AdapterSettings(
+        backend="memory", root=tmp_path, listen="127.0.0.1:6000", secret=SECRET, max_file_size=10
+    )
+
+
+def test_environment_and_option_precedence(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    environ = {
+        "WOPI_STORAGE_BACKEND": "memory",
+        "WOPI_STORAGE_ROOT": str(tmp_path),
+        "WOPI_STORAGE_LISTEN": "127.0.0.1:7000",
+        "WOPI_STORAGE_SECRET": SECRET,
+        "WOPI_STORAGE_MAX_VERSIONS_KEPT": "3",
+    }
+    settings = run_main(monkeypatch, ["--listen", "127.0.0.1:7001"], environ)
+    assert settings.backend == "memory"
+    assert settings.root == tmp_path
+    assert settings.listen == "127.0.0.1:7001"
+    assert settings.max_versions_kept == 3
+
+
+def test_secret_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    secret_file = tmp_path / "secret"
+    secret_file.write_text(SECRET + "\n")
+    assert run_main(monkeypatch, ["--secret-file", str(secret_file)], {}).secret == SECRET
+
+
+def test_refuses_to_start_without_secret(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        run_main(monkeypatch, [], {})
+    assert exit_info.value.code == 2
+    assert "no shared secret" in capsys.readouterr().err
+
+
+def test_unauthenticated_only_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = run_main(monkeypatch, ["--allow-unauthenticated"], {})
+    assert settings.secret is None and settings.allow_unauthenticated
+    settings = run_main(monkeypatch, [], {"WOPI_STORAGE_ALLOW_UNAUTHENTICATED": "true"})
+    assert settings.allow_unauthenticated
+
+
+@pytest.mark.parametrize(
+    ("argv", "environ", "message"),
+    [
+        (["--max-file-size", "-1"], {"WOPI_STORAGE_SECRET": SECRET}, "negative"),
+        ([], {"WOPI_STORAGE_SECRET": "short"}, "at least 16"),
+        ([], {"WOPI_STORAGE_SECRET": SECRET, "WOPI_STORAGE_BACKEND": "nosuch"}, "choose one of"),
+        ([], {"WOPI_STORAGE_SECRET": SECRET, "WOPI_STORAGE_MAX_FILE_SIZE": "ten"}, "max_file_size"),
+        (["--tls-cert", "/x.pem"], {"WOPI_STORAGE_SECRET": SECRET}, "both a certificate and a key"),
+    ],
+)
+def test_bad_settings_are_clear_errors(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    environ: dict[str, str],
+    message: str,
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        run_main(monkeypatch, argv, environ)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
