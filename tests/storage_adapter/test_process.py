@@ -57,7 +57,7 @@ def test_calls_without_the_secret_are_refused(adapter: AdapterProcess) -> None:
         adapter.target,
         "wopi.storage.v1.StorageService/GetRootContainer",
     )
-    assert "containerId" in answer
+    assert "container" in answer
 
 
 def test_sigterm_stops_cleanly(adapter: AdapterProcess) -> None:

@@ -1,0 +1,183 @@
+"""The filesystem backend: documents are plain files and folders under `root` that a person can browse.
+
+A container is a directory (the root container is `root` itself), a file is a regular file, and names are the
+real names on disk. What a file system cannot hold lives in the SQLite catalogue of `root/.wopi-storage/`
+(`catalogue.py`); `tree.py` keeps the two in step when other programs change the folder.
+
+This class is the asynchronous face: every check-and-change is one synchronous section of `sections.py`, run
+in a worker thread under one asyncio.Lock, so sections never overlap and the event loop never blocks. Only one
+process may serve a root (an flock, `state.py`), so that lock covers every caller. The long part of a write,
+receiving the chunks into a temp file, happens before its section, outside the lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+from storage_adapter import locks
+from storage_adapter.backends.base import Clock, FileReader, StorageBackend, utc_now
+from storage_adapter.backends.filesystem.sections import Sections
+from storage_adapter.backends.filesystem.streams import StagedFile
+from storage_adapter.types import (
+    Capabilities,
+    ContainerId,
+    ContainerMeta,
+    FileId,
+    FileMeta,
+    Item,
+    Preconditions,
+    Principal,
+    Version,
+    VersionMeta,
+)
+
+T = TypeVar("T")
+
+MAX_CHUNK_SIZE = 1024 * 1024
+
+
+class FilesystemBackend(StorageBackend):
+    def __init__(
+        self, root: Path, *, max_versions_kept: int = 10, max_file_size: int = 0, clock: Clock = utc_now
+    ) -> None:
+        capabilities = Capabilities(
+            adapter_name="filesystem",
+            adapter_version="1",
+            max_file_size=max_file_size,
+            max_chunk_size=MAX_CHUNK_SIZE,
+            max_lock_id_length=1024,
+            max_lock_ttl=timedelta(hours=24),
+            max_name_length=255,  # UTF-8 bytes: the limit of ext4 and most other file systems
+            containers=True,
+            version_history=True,
+            max_versions_kept=max_versions_kept,  # 0: no limit
+            sha256=True,
+        )
+        super().__init__(capabilities, clock)
+        self._root = root
+        self._lock = asyncio.Lock()
+        self._opened: Sections | None = None
+
+    async def start(self) -> None:
+        self._opened = await asyncio.to_thread(self._open)
+
+    async def close(self) -> None:
+        async with self._lock:
+            if self._opened is not None:
+                await asyncio.to_thread(self._opened.close)
+                self._opened = None
+
+    def _open(self) -> Sections:
+        os.makedirs(self._root, exist_ok=True)
+        # Resolved once: every path is built under this one, and any symbolic link below it is refused.
+        return Sections(Path(os.path.realpath(self._root)), self.capabilities, self.clock)
+
+    # ---- containers ----
+
+    async def root_container(self) -> ContainerMeta:
+        return await self._atomic(self._sections.root_container)
+
+    async def get_container(self, container_id: ContainerId) -> ContainerMeta:
+        return await self._atomic(self._sections.get_container, container_id)
+
+    async def list_children(self, container_id: ContainerId, extensions: frozenset[str]) -> AsyncIterator[Item]:
+        for item in await self._atomic(self._sections.list_children, container_id, extensions):
+            yield item
+
+    async def lookup_child(self, container_id: ContainerId, name: str) -> Item:
+        return await self._atomic(self._sections.lookup_child, container_id, name)
+
+    async def create_container(self, parent_id: ContainerId, name: str, principal: Principal) -> ContainerMeta:
+        return await self._atomic(self._sections.create_container, parent_id, name, principal)
+
+    async def rename_container(self, container_id: ContainerId, new_name: str) -> ContainerMeta:
+        return await self._atomic(self._sections.rename_container, container_id, new_name)
+
+    async def delete_container(self, container_id: ContainerId) -> None:
+        await self._atomic(self._sections.delete_container, container_id)
+
+    async def ancestors(self, item: FileId | ContainerId, is_file: bool) -> list[ContainerMeta]:
+        return await self._atomic(self._sections.ancestors, item, is_file)
+
+    # ---- files ----
+
+    async def stat_file(self, file_id: FileId) -> FileMeta:
+        return await self._atomic(self._sections.stat_file, file_id)
+
+    async def open_file(self, file_id: FileId, offset: int, length: int, version: Version | None) -> FileReader:
+        return await self._atomic(self._sections.open_file, file_id, offset, length, version)
+
+    async def write_file(
+        self, file_id: FileId, preconditions: Preconditions, chunks: AsyncIterator[bytes], principal: Principal
+    ) -> FileMeta:
+        await self._atomic(self._sections.check_preconditions, file_id, preconditions)  # fail early, before the upload
+        staged = await StagedFile.receive(self._sections.state.tmp, chunks, self.capabilities.max_file_size)
+        return await self._commit(staged, self._sections.commit_write, file_id, preconditions, principal)
+
+    async def create_file(
+        self, container_id: ContainerId, name: str, chunks: AsyncIterator[bytes], principal: Principal
+    ) -> FileMeta:
+        await self._atomic(self._sections.require_free_by_id, container_id, name)  # fail early, before the upload
+        staged = await StagedFile.receive(self._sections.state.tmp, chunks, self.capabilities.max_file_size)
+        return await self._commit(staged, self._sections.commit_create, container_id, name, principal)
+
+    async def rename_file(
+        self, file_id: FileId, new_name: str, preconditions: Preconditions, principal: Principal
+    ) -> FileMeta:
+        return await self._atomic(self._sections.rename_file, file_id, new_name, preconditions)
+
+    async def delete_file(self, file_id: FileId, preconditions: Preconditions) -> None:
+        await self._atomic(self._sections.delete_file, file_id, preconditions)
+
+    # ---- locks ----
+
+    async def update_lock(self, file_id: FileId, transition: locks.LockTransition) -> FileMeta:
+        return await self._atomic(self._sections.update_lock, file_id, transition)
+
+    # ---- per-user info ----
+
+    async def get_user_info(self, user_id: str) -> str:
+        return await self._atomic(self._sections.get_user_info, user_id)
+
+    async def set_user_info(self, user_id: str, user_info: str) -> None:
+        await self._atomic(self._sections.set_user_info, user_id, user_info)
+
+    # ---- version history ----
+
+    async def list_versions(self, file_id: FileId) -> list[VersionMeta]:
+        return await self._atomic(self._sections.list_versions, file_id)
+
+    async def restore_version(
+        self, file_id: FileId, version: Version, preconditions: Preconditions, principal: Principal
+    ) -> FileMeta:
+        old = await self._atomic(self._sections.open_version, file_id, version, preconditions)
+        try:  # a copy, not a link: the history blob must stay as it is whatever happens to the file
+            staged = await StagedFile.receive(self._sections.state.tmp, old, 0)
+        finally:
+            await old.aclose()
+        return await self._commit(staged, self._sections.commit_write, file_id, preconditions, principal)
+
+    # ---- running the sections ----
+
+    async def _atomic(self, section: Callable[..., T], *args: Any) -> T:
+        async with self._lock:
+            return await asyncio.to_thread(self._sections.run, section, *args)
+
+    async def _commit(self, staged: StagedFile, section: Callable[..., T], *args: Any) -> T:
+        """Run a commit section that consumes `staged`; the temp file is removed whatever happens."""
+        try:
+            return await self._atomic(self._sections.consume, staged, section, *args)
+        finally:
+            if not staged.claimed:  # cancelled before the section ran: nobody else will remove it
+                staged.discard()
+
+    @property
+    def _sections(self) -> Sections:
+        if self._opened is None:
+            raise RuntimeError("the filesystem backend is not started (or already closed)")
+        return self._opened

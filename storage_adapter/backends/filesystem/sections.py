@@ -1,0 +1,340 @@
+"""The filesystem backend's atomic sections: each public method is one check-and-change.
+
+They are synchronous. The backend runs each one through `run()` in a worker thread while it holds its asyncio
+lock, so sections never overlap: `run()` also takes a thread lock (a cancelled request releases the asyncio
+lock while its thread still runs) and wraps the section in one catalogue transaction. A section that raises a
+StorageError still commits what reconciliation learnt on the way (a file found gone stays forgotten); any
+other error rolls everything back.
+
+Writes arrive here already received into a `StagedFile`: the section checks the preconditions again, keeps the
+current file as a history blob (a hard link: no copy), renames the temp file over it, fsyncs the directories
+and records the new version. A crash at any point leaves the old contents, or the new ones noticed as a change
+made outside; `StateDir.remove_leftovers` sweeps what was half done.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import errno
+import os
+import secrets
+import stat
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from storage_adapter import locks
+from storage_adapter.backends.base import Clock, FileReader
+from storage_adapter.backends.filesystem.catalogue import Catalogue, Node
+from storage_adapter.backends.filesystem.state import StateDir
+from storage_adapter.backends.filesystem.streams import FileChunks, StagedFile
+from storage_adapter.backends.filesystem.tree import Tree, new_id, new_version
+from storage_adapter.errors import ContainerNotEmpty, InvalidArgument, NameConflict, NotFound, OutOfRange, StorageError
+from storage_adapter.types import (
+    Capabilities,
+    ContainerId,
+    ContainerMeta,
+    FileId,
+    FileMeta,
+    Item,
+    Preconditions,
+    Principal,
+    Version,
+    VersionMeta,
+)
+
+T = TypeVar("T")
+
+
+class Sections:
+    def __init__(self, root: Path, capabilities: Capabilities, clock: Clock) -> None:
+        """Take the root for this process, open (or create, or migrate) the catalogue, sweep crash leftovers."""
+        self.capabilities = capabilities
+        self.clock = clock
+        self._thread_lock = threading.Lock()
+        self._doomed: list[str] = []  # history blobs to remove once the current transaction commits
+        self.state = StateDir(root)
+        self.state.open()
+        try:
+            self.catalogue = Catalogue(self.state.catalogue)
+        except BaseException:
+            self.state.close()
+            raise
+        try:
+            self.catalogue.migrate()
+            self.tree = Tree(root, self.catalogue, capabilities, self._doomed.extend)
+            with self.catalogue.transaction():
+                self.root_id = self.tree.ensure_root(clock()).id
+            self.state.remove_leftovers(self.catalogue.blobs())
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        with self._thread_lock:
+            self.catalogue.close()
+            self.state.close()  # releases the root for another process
+
+    def run(self, section: Callable[..., T], *args: Any) -> T:
+        with self._thread_lock:
+            self._doomed.clear()
+            try:
+                with self.catalogue.transaction(commit_on=(StorageError,)):
+                    result = section(*args)
+            except StorageError:
+                self.state.remove_blobs(self._doomed)
+                raise
+            # Any other error rolled back: the blobs are still recorded, so they stay.
+            self.state.remove_blobs(self._doomed)
+            return result
+
+    def consume(self, staged: StagedFile, section: Callable[..., T], *args: Any) -> T:
+        """Run a commit `section` of `staged`; the temp file is removed whatever happens."""
+        staged.claimed = True
+        try:
+            return section(staged, *args)
+        finally:
+            staged.discard()
+
+    def root_container(self) -> ContainerMeta:
+        return self.tree.container(self.root_id).container_meta()
+
+    def get_container(self, container_id: ContainerId) -> ContainerMeta:
+        return self.tree.container(container_id).container_meta()
+
+    def stat_file(self, file_id: FileId) -> FileMeta:
+        return self.tree.file(file_id).file_meta(self.clock())
+
+    def get_user_info(self, user_id: str) -> str:
+        return self.catalogue.user_info(user_id)
+
+    def set_user_info(self, user_id: str, user_info: str) -> None:
+        self.catalogue.set_user_info(user_id, user_info)
+
+    def list_children(self, container_id: ContainerId, extensions: frozenset[str]) -> list[Item]:
+        now = self.clock()
+        items: list[Item] = []
+        for node in self.tree.scan(self.tree.container(container_id)):
+            if node.is_file and extensions and not node.name.lower().endswith(tuple(extensions)):
+                continue
+            items.append(_item(node, now))
+        return items
+
+    def lookup_child(self, container_id: ContainerId, name: str) -> Item:
+        node = self.tree.entry(self.tree.container(container_id), name)
+        if node is None:
+            raise NotFound("no item of this name in the container")
+        return _item(node, self.clock())
+
+    def create_container(self, parent_id: ContainerId, name: str, principal: Principal) -> ContainerMeta:
+        parent = self.require_free_by_id(parent_id, name)
+        path = self.tree.path(parent) / name
+        try:
+            os.mkdir(path, 0o777)
+        except FileExistsError:
+            raise _taken_by_unserved(name) from None
+        _fsync_dir(path.parent)
+        st = os.lstat(path)
+        node = Node(new_id(), parent.id, name, False, principal, self.clock(), st.st_dev, st.st_ino)
+        self.catalogue.insert(node)
+        return node.container_meta()
+
+    def rename_container(self, container_id: ContainerId, new_name: str) -> ContainerMeta:
+        node = self._non_root(container_id)
+        if new_name == node.name:
+            return node.container_meta()
+        assert node.parent_id is not None
+        self.require_free_by_id(ContainerId(node.parent_id), new_name)
+        return self._rename(node, new_name).container_meta()
+
+    def delete_container(self, container_id: ContainerId) -> None:
+        node = self._non_root(container_id)
+        if self.tree.scan(node):
+            raise ContainerNotEmpty(container_id)
+        path = self.tree.path(node)
+        try:
+            os.rmdir(path)
+        except OSError as error:
+            if error.errno in (errno.ENOTEMPTY, errno.EEXIST):  # holds only what we do not serve (a link)
+                raise ContainerNotEmpty(container_id) from None
+            raise
+        _fsync_dir(path.parent)
+        self.tree.vanish(node)
+
+    def ancestors(self, item: str, is_file: bool) -> list[ContainerMeta]:
+        node = self.tree.file(item) if is_file else self.tree.container(item)
+        return [ancestor.container_meta() for ancestor in reversed(self.catalogue.ancestors(node.id))]
+
+    def open_file(self, file_id: FileId, offset: int, length: int, version: Version | None) -> FileReader:
+        node = self.tree.file(file_id)
+        if version is not None and version != node.version:
+            found = self.catalogue.find_version(node.id, version)
+            if found is None:
+                raise NotFound("no such version")
+            old, blob = found
+            meta = node.file_meta(self.clock())
+            meta = dataclasses.replace(meta, version=old.version, size=old.size, sha256=old.sha256)
+            fd = _open_no_follow(self.state.blob(blob))
+        else:
+            fd = _open_no_follow(self.tree.path(node))
+            try:  # the descriptor decides which bytes are read: describe that inode, should it be a new one
+                meta = self.tree.refreshed(node, os.fstat(fd)).file_meta(self.clock())
+            except BaseException:
+                os.close(fd)
+                raise
+        if offset > meta.size:
+            os.close(fd)
+            raise OutOfRange("the offset is past the end of the file")
+        end = meta.size if length == 0 else min(meta.size, offset + length)
+        return FileReader(meta, FileChunks(fd, offset, end, self.capabilities.max_chunk_size))
+
+    def check_preconditions(self, file_id: FileId, preconditions: Preconditions) -> Node:
+        node = self.tree.file(file_id)
+        now = self.clock()
+        locks.check_preconditions(node.file_meta(now), preconditions, now)
+        return node
+
+    def commit_write(
+        self, staged: StagedFile, file_id: FileId, preconditions: Preconditions, principal: Principal
+    ) -> FileMeta:
+        node = self.check_preconditions(file_id, preconditions)
+        path = self.tree.path(node)
+        blob = secrets.token_hex(16)
+        # The current contents become a history blob by a second name for the same inode: no copy.
+        os.link(path, self.state.blob(blob), follow_symlinks=False)
+        try:
+            os.chmod(staged.path, stat.S_IMODE(os.lstat(path).st_mode))
+            os.replace(staged.path, path)
+        except BaseException:
+            os.unlink(self.state.blob(blob))
+            raise
+        _fsync_dir(path.parent)
+        _fsync_dir(self.state.versions)
+        self.catalogue.add_version(node.id, node.history_entry(), blob)
+        if self.capabilities.max_versions_kept:  # 0: no limit
+            self._doomed.extend(self.catalogue.prune_versions(node.id, self.capabilities.max_versions_kept))
+        now = self.clock()
+        seen = staged.fingerprint
+        updated = dataclasses.replace(
+            node,
+            dev=seen.dev,
+            ino=seen.ino,
+            size=seen.size,
+            mtime_ns=seen.mtime_ns,
+            version=new_version(),
+            modified_at=now,
+            modified_by=principal,
+            sha256=staged.sha256,
+        )
+        self.catalogue.update(updated)
+        return updated.file_meta(now)
+
+    def commit_create(self, staged: StagedFile, container_id: ContainerId, name: str, principal: Principal) -> FileMeta:
+        parent = self.require_free_by_id(container_id, name)
+        target = self.tree.path(parent) / name
+        try:
+            os.link(staged.path, target, follow_symlinks=False)  # never replaces: exclusive on disk too
+        except FileExistsError:
+            raise _taken_by_unserved(name) from None
+        _fsync_dir(target.parent)
+        now = self.clock()
+        seen = staged.fingerprint
+        node = Node(
+            new_id(), parent.id, name, True, principal, now, seen.dev, seen.ino, seen.size, seen.mtime_ns,
+            new_version(), now, principal, staged.sha256,
+        )  # fmt: skip
+        self.catalogue.insert(node)
+        return node.file_meta(now)
+
+    def rename_file(self, file_id: FileId, new_name: str, preconditions: Preconditions) -> FileMeta:
+        node = self.check_preconditions(file_id, preconditions)
+        if new_name != node.name:
+            assert node.parent_id is not None
+            self.require_free_by_id(ContainerId(node.parent_id), new_name)
+            node = self._rename(node, new_name)
+        return node.file_meta(self.clock())
+
+    def delete_file(self, file_id: FileId, preconditions: Preconditions) -> None:
+        node = self.check_preconditions(file_id, preconditions)
+        path = self.tree.path(node)
+        os.unlink(path)
+        _fsync_dir(path.parent)
+        self.tree.vanish(node)
+
+    def update_lock(self, file_id: FileId, transition: locks.LockTransition) -> FileMeta:
+        node = self.tree.file(file_id)
+        now = self.clock()
+        updated = dataclasses.replace(node, lock=transition(locks.live(node.lock, now), now))
+        self.catalogue.update(updated)
+        return updated.file_meta(now)
+
+    def list_versions(self, file_id: FileId) -> list[VersionMeta]:
+        return [version for version, _ in self.catalogue.versions(self.tree.file(file_id).id)]
+
+    def open_version(self, file_id: FileId, version: Version, preconditions: Preconditions) -> FileChunks:
+        node = self.tree.file(file_id)
+        found = self.catalogue.find_version(node.id, version)
+        if found is None:
+            raise NotFound("no such version")
+        now = self.clock()
+        locks.check_preconditions(node.file_meta(now), preconditions, now)  # fail early, before the copy
+        old, blob = found
+        fd = _open_no_follow(self.state.blob(blob))  # read even if the version is pruned meanwhile
+        return FileChunks(fd, 0, old.size, self.capabilities.max_chunk_size)
+
+    # ---- helpers ----
+
+    def require_free_by_id(self, container_id: ContainerId, name: str) -> Node:
+        """The container, if `name` is free in it: NameConflict (with the item) otherwise."""
+        parent = self.tree.container(container_id)
+        self.tree.check_reserved(parent, name)
+        existing = self.tree.entry(parent, name)
+        if existing is not None:
+            raise NameConflict(container_id, name, _item(existing, self.clock()))
+        if self.tree.occupied(parent, name):
+            raise _taken_by_unserved(name)
+        return parent
+
+    def _rename(self, node: Node, new_name: str) -> Node:
+        source = self.tree.path(node)
+        os.rename(source, source.parent / new_name)
+        _fsync_dir(source.parent)
+        renamed = dataclasses.replace(node, name=new_name)
+        self.catalogue.update(renamed)
+        return renamed
+
+    def _non_root(self, container_id: ContainerId) -> Node:
+        node = self.tree.container(container_id)
+        if node.parent_id is None:
+            raise InvalidArgument("container_id", "the root container cannot be renamed or deleted")
+        return node
+
+
+def _item(node: Node, now: datetime) -> Item:
+    return node.file_meta(now) if node.is_file else node.container_meta()
+
+
+def _taken_by_unserved(name: str) -> InvalidArgument:
+    return InvalidArgument("name", f"'{name}' is taken on disk by an entry that is not a file or a folder")
+
+
+def _open_no_follow(path: Path) -> int:
+    try:
+        return os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except (FileNotFoundError, NotADirectoryError):
+        raise NotFound("no such file") from None
+    except OSError as error:
+        if error.errno == errno.ELOOP:  # a symbolic link took the file's place: never followed
+            raise NotFound("no such file") from None
+        raise
+
+
+def _fsync_dir(path: Path) -> None:
+    """Make a rename or link in this directory durable."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,253 @@
+"""The tree on disk seen through the catalogue, reconciled on access.
+
+Other programs may change the folder at any time, so every access compares what the catalogue recorded with
+what the file system says now, and brings the catalogue up to date first:
+
+- a file whose (dev, inode, size, mtime) changed was edited: it gets a new version (its SHA-256 is unknown);
+- a file or directory nobody told us about gets an id when its parent is listed or its name looked up; if its
+  inode is that of a catalogued item whose own path no longer holds it, it was moved: it keeps its id;
+- an item that is gone (or is no longer a regular file or a directory) is removed with everything under it.
+
+Paths come only from the catalogue's parent/name chains, never from an id. Symbolic links are never followed:
+an item reached through one counts as gone, a link in a directory is ignored, and files are opened O_NOFOLLOW.
+Everything here is synchronous and runs inside the backend's atomic section.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+import stat
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from storage_adapter import validation
+from storage_adapter.backends.filesystem.catalogue import Catalogue, Node, from_us
+from storage_adapter.backends.filesystem.state import STATE_DIR_NAME
+from storage_adapter.backends.filesystem.streams import Fingerprint
+from storage_adapter.errors import InvalidArgument, NotFound
+from storage_adapter.types import ANONYMOUS, Capabilities, Version
+
+
+def new_id() -> str:
+    return secrets.token_hex(12)
+
+
+def new_version() -> Version:
+    return Version(secrets.token_hex(8))
+
+
+class Tree:
+    def __init__(
+        self,
+        root: Path,
+        catalogue: Catalogue,
+        capabilities: Capabilities,
+        remove_blobs: Callable[[list[str]], None],  # after the transaction commits
+    ) -> None:
+        self.root = root  # already resolved: no symbolic link in it
+        self.catalogue = catalogue
+        self._capabilities = capabilities
+        self._remove_blobs = remove_blobs
+
+    def ensure_root(self, now: datetime) -> Node:
+        root = self.catalogue.root()
+        if root is None:
+            st = os.lstat(self.root)
+            root = Node(new_id(), None, "", False, ANONYMOUS, now, st.st_dev, st.st_ino)
+            self.catalogue.insert(root)
+        return root
+
+    # ---- paths ----
+
+    def path(self, node: Node) -> Path:
+        """Where the item lives, from the catalogue's chain of names. NotFound if the chain no longer leads
+        there without crossing a symbolic link (the item is then as good as gone)."""
+        if node.parent_id is None:
+            return self.root
+        chain = self.catalogue.ancestors(node.id)  # the direct parent first, the root last
+        if not chain or chain[-1].parent_id is not None:
+            raise NotFound("the item's chain of parents does not reach the root")
+        names = [*(ancestor.name for ancestor in reversed(chain[:-1])), node.name]
+        if any(not name or name in (".", "..") or "/" in name or "\0" in name for name in names):
+            raise NotFound("the item's path is not a plain path inside the root")
+        path = self.root.joinpath(*names)
+        if os.path.realpath(path.parent) != str(path.parent):
+            raise NotFound("the item is not reachable without following a symbolic link")
+        return path
+
+    # ---- reconciled lookups ----
+
+    def container(self, container_id: str) -> Node:
+        node = self.catalogue.get(container_id)
+        if node is None or node.is_file:
+            raise NotFound("no such container")
+        if node.parent_id is None:
+            return node
+        st = self._lstat_node(node)
+        if st is None or not stat.S_ISDIR(st.st_mode):
+            self.vanish(node)
+            raise NotFound("no such container")
+        return self.refreshed(node, st)
+
+    def file(self, file_id: str) -> Node:
+        node = self.catalogue.get(file_id)
+        if node is None or not node.is_file:
+            raise NotFound("no such file")
+        st = self._lstat_node(node)
+        if st is None or not stat.S_ISREG(st.st_mode):
+            self.vanish(node)
+            raise NotFound("no such file")
+        return self.refreshed(node, st)
+
+    def entry(self, parent: Node, name: str) -> Node | None:
+        """The child called `name` of a (reconciled) container, or None."""
+        if not self._servable(parent, name):
+            return None
+        try:
+            st: os.stat_result | None = os.lstat(self.path(parent) / name)
+        except FileNotFoundError:
+            st = None
+        node = self.catalogue.child(parent.id, name)
+        if node is not None and (st is None or _kind(st) != node.is_file):
+            self.vanish(node)
+            node = None
+        if st is None or _kind(st) is None:
+            return None
+        return self.refreshed(node, st) if node is not None else self._adopt(parent, name, st)
+
+    def scan(self, parent: Node) -> list[Node]:
+        """Every child of a (reconciled) container, the catalogue brought up to date with the directory."""
+        on_disk: dict[str, os.stat_result] = {}
+        try:
+            with os.scandir(self.path(parent)) as entries:
+                for entry in entries:
+                    if self._servable(parent, entry.name):
+                        try:
+                            st = entry.stat(follow_symlinks=False)
+                        except FileNotFoundError:  # removed while we read the directory
+                            continue
+                        if _kind(st) is not None:
+                            on_disk[entry.name] = st
+        except (FileNotFoundError, NotADirectoryError):  # removed since the caller looked it up
+            self.vanish(parent)
+            raise NotFound("no such container") from None
+        known = {node.name: node for node in self.catalogue.children(parent.id)}
+        children: list[Node] = []
+        gone: list[Node] = []
+        for name, node in known.items():
+            st = on_disk.get(name)
+            if st is None:
+                gone.append(node)  # kept until new entries are matched: it may have been moved among them
+            elif _kind(st) != node.is_file:
+                self.vanish(node)
+                del on_disk[name]
+                children.append(self._adopt(parent, name, st))
+            else:
+                children.append(self.refreshed(node, st))
+                del on_disk[name]
+        children.extend(self._adopt(parent, name, st) for name, st in on_disk.items())
+        for node in gone:
+            current = self.catalogue.get(node.id)
+            if current is not None and (current.parent_id, current.name) == (node.parent_id, node.name):
+                self.vanish(current)
+        return children
+
+    def check_reserved(self, parent: Node, name: str) -> None:
+        """The state directory's name is never an item's name in the root."""
+        if parent.parent_id is None and name == STATE_DIR_NAME:
+            raise InvalidArgument("name", f"'{STATE_DIR_NAME}' is reserved in the root container")
+
+    def occupied(self, parent: Node, name: str) -> bool:
+        """Whether anything at all, served or not (a symbolic link, a socket), has this name on disk."""
+        try:
+            os.lstat(self.path(parent) / name)
+        except FileNotFoundError:
+            return False
+        return True
+
+    def vanish(self, node: Node) -> None:
+        """Forget an item that is gone from disk, with everything under it and its history."""
+        self._remove_blobs(self.catalogue.delete_tree(node.id))
+
+    # ---- helpers ----
+
+    def _lstat_node(self, node: Node) -> os.stat_result | None:
+        try:
+            return os.lstat(self.path(node))
+        except (FileNotFoundError, NotADirectoryError, NotFound):
+            return None
+
+    def _servable(self, parent: Node, name: str) -> bool:
+        """Whether an entry on disk can be an item: not the state directory, and a name the contract allows
+        (a name with control characters or invalid UTF-8 could not even travel in a message)."""
+        if parent.parent_id is None and name == STATE_DIR_NAME:
+            return False
+        try:
+            validation.name(name, self._capabilities)
+        except InvalidArgument:
+            return False
+        return True
+
+    def refreshed(self, node: Node, st: os.stat_result) -> Node:
+        """`node` after comparing it with what the file system says now (`st`, never followed)."""
+        if not node.is_file:
+            if (node.dev, node.ino) == (st.st_dev, st.st_ino):
+                return node
+            updated = dataclasses.replace(node, dev=st.st_dev, ino=st.st_ino)
+        else:
+            seen = Fingerprint.of(st)
+            if seen == Fingerprint(node.dev, node.ino, node.size, node.mtime_ns):
+                return node
+            # Changed by another program: a new version whose author and digest we do not know.
+            updated = dataclasses.replace(
+                node,
+                dev=seen.dev,
+                ino=seen.ino,
+                size=seen.size,
+                mtime_ns=seen.mtime_ns,
+                version=new_version(),
+                modified_at=from_us(seen.mtime_ns // 1000),
+                modified_by=ANONYMOUS,
+                sha256=b"",
+            )
+        self.catalogue.update(updated)
+        return updated
+
+    def _adopt(self, parent: Node, name: str, st: os.stat_result) -> Node:
+        """Give an entry found on disk a catalogue row: the row of the item it was moved from, or a new one."""
+        is_file = stat.S_ISREG(st.st_mode)
+        moved = self._moved_from(parent, st, is_file)
+        if moved is not None:
+            node = dataclasses.replace(moved, parent_id=parent.id, name=name)
+            self.catalogue.update(node)
+            return self.refreshed(node, st)
+        modified = from_us(st.st_mtime_ns // 1000)
+        node = Node(new_id(), parent.id, name, is_file, ANONYMOUS, modified, st.st_dev, st.st_ino)
+        if is_file:
+            node = dataclasses.replace(
+                node, size=st.st_size, mtime_ns=st.st_mtime_ns, version=new_version(), modified_at=modified
+            )
+        self.catalogue.insert(node)
+        return node
+
+    def _moved_from(self, parent: Node, st: os.stat_result, is_file: bool) -> Node | None:
+        above = {parent.id, *(ancestor.id for ancestor in self.catalogue.ancestors(parent.id))}
+        for candidate in self.catalogue.by_inode(st.st_dev, st.st_ino, is_file):
+            if candidate.id in above:
+                continue  # a directory cannot have moved inside itself
+            there = self._lstat_node(candidate)
+            if there is None or (there.st_dev, there.st_ino) != (st.st_dev, st.st_ino):
+                return candidate
+        return None
+
+
+def _kind(st: os.stat_result) -> bool | None:
+    """True for a regular file, False for a directory, None for what we never serve (links, sockets...)."""
+    if stat.S_ISREG(st.st_mode):
+        return True
+    if stat.S_ISDIR(st.st_mode):
+        return False
+    return None
