@@ -1,0 +1,3 @@
+from wopi_frontend.cli import main
+
+main()

@@ -1,0 +1,99 @@
+"""`create_app(settings, storage)`: the Starlette application, built from plain data."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from wopi_frontend import host_page, sessions_api
+from wopi_frontend.context import WopiContext
+from wopi_frontend.errors import WopiError, handle_error
+from wopi_frontend.routes import contents, files
+from wopi_frontend.settings import FrontendSettings
+from wopi_frontend.storage_client import StorageCallError, StorageClient
+from wopi_frontend.tokens import TokenIssuer
+
+access_logger = logging.getLogger("wopi_frontend.access")
+
+
+async def healthz(request: Request) -> Response:
+    """Liveness and readiness: the front-end answers, and storage answers too."""
+    try:
+        await request.app.state.wopi.storage.root_container()
+    except StorageCallError as error:
+        return JSONResponse({"status": "storage unavailable", "storage": error.code.name}, status_code=503)
+    return JSONResponse({"status": "ok"})
+
+
+class AccessLog:
+    """Logs method, path, status and duration, never the query string: it holds the access token."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_and_record(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_record)
+        finally:
+            access_logger.info(
+                "%s %s %d %.1fms", scope["method"], scope["path"], status, (time.perf_counter() - started) * 1000
+            )
+
+
+def create_app(settings: FrontendSettings, storage: StorageClient | None = None) -> Starlette:
+    storage = storage or StorageClient(
+        settings.storage_target,
+        settings.storage_secret,
+        timeout=settings.storage_timeout,
+        stream_timeout=settings.storage_stream_timeout,
+    )
+    context = WopiContext(settings, storage, TokenIssuer(settings.token_key, settings.token_ttl))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await storage.close()
+
+    routes = [
+        Route("/wopi/files/{file_id}", files.check_file_info_route, methods=["GET"]),
+        Route("/wopi/files/{file_id}", files.post_file, methods=["POST"]),
+        Route("/wopi/files/{file_id}/contents", contents.get_file, methods=["GET"]),
+        Route("/wopi/files/{file_id}/contents", contents.post_contents, methods=["POST"]),
+        Route("/wopi/files/{file_id}/ancestry", files.enumerate_ancestors, methods=["GET"]),
+        Route("/api/v1/sessions", sessions_api.create_session, methods=["POST"]),
+        Route("/host/{file_id}", host_page.host_page, methods=["GET"]),
+        Route("/healthz", healthz, methods=["GET"]),
+    ]
+    app = Starlette(
+        routes=routes,
+        exception_handlers={WopiError: handle_error, StorageCallError: handle_error, Exception: handle_error},
+        lifespan=lifespan,
+    )
+    app.state.wopi = context
+    return app
+
+
+def create_asgi_app(settings: FrontendSettings) -> ASGIApp:
+    return AccessLog(create_app(settings))

@@ -1,0 +1,82 @@
+"""The CheckFileInfo document: a pure function of the file, the token, and what storage can do.
+
+It must validate against the validator's CsppCheckFileInfoSchema: no `null` anywhere, booleans as booleans,
+every URL absolute, and none of the WOPI+ co-authoring properties (SharingStatus, SupportsCoauth, ...).
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime
+from typing import Any
+
+from wopi_frontend.context import WopiContext
+from wopi_frontend.names import split_extension
+from wopi_frontend.tokens import AccessToken
+from wopi_frontend.types import Permission
+from wopi_proto.storage_v1 import storage_pb2 as pb
+
+MAX_FILE_NAME_LENGTH = 250  # WOPI's default FileNameMaxLength; excludes the extension
+
+
+def last_modified(info: pb.FileInfo) -> str:
+    """UTC, ISO 8601 round-trip form with 7 fractional digits, as .NET writes it (2009-06-15T13:45:30.0000000Z)."""
+    moment = info.modified_time.ToDatetime(tzinfo=UTC) if info.HasField("modified_time") else datetime.now(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond:06d}0Z"
+
+
+def check_file_info(
+    context: WopiContext, info: pb.FileInfo, token: AccessToken, user_info: str, caps: pb.Capabilities
+) -> dict[str, Any]:
+    stem, extension = split_extension(info.name)
+    can_write = token.allows(Permission.EDIT)
+    can_rename = token.allows(Permission.RENAME)
+    name_room = caps.max_name_length - len(extension.encode()) if caps.max_name_length else MAX_FILE_NAME_LENGTH
+    ancestors_url = context.browser_url(info.parent_container_id)
+    document: dict[str, Any] = {
+        # required
+        "BaseFileName": info.name,
+        "OwnerId": info.owner.user_id or "storage",
+        "Size": info.size,
+        "UserId": token.user.user_id,
+        "Version": info.version,
+        # user
+        "UserFriendlyName": token.user.display_name or token.user.user_id,
+        "UserInfo": user_info,
+        "IsAnonymousUser": False,
+        "IsEduUser": False,
+        "LicenseCheckForEditIsEnabled": False,
+        # permissions, from the token
+        "ReadOnly": not can_write,
+        "UserCanWrite": can_write,
+        "UserCanRename": can_rename,
+        "UserCanNotWriteRelative": not token.allows(Permission.CREATE),
+        # what this host implements
+        "SupportsLocks": True,
+        "SupportsGetLock": True,
+        "SupportsExtendedLockLength": caps.max_lock_id_length >= 1024,
+        "SupportsUpdate": True,
+        "SupportsRename": True,
+        "SupportsDeleteFile": True,
+        "SupportsUserInfo": True,
+        "SupportsContainers": False,
+        "SupportsEcosystem": False,
+        "SupportsFolders": False,
+        "SupportedShareUrlTypes": ["ReadOnly", "ReadWrite"],
+        # file
+        "FileExtension": extension,
+        "FileNameMaxLength": max(1, min(MAX_FILE_NAME_LENGTH, name_room)),
+        "LastModifiedTime": last_modified(info),
+        # where the person goes
+        "HostViewUrl": context.host_page_url(info.file_id, "view"),
+        "HostEditUrl": context.host_page_url(info.file_id, "edit"),
+        "BreadcrumbBrandName": context.settings.brand_name,
+        "BreadcrumbBrandUrl": context.browser_url(),
+        "BreadcrumbDocName": stem,
+        "BreadcrumbFolderUrl": ancestors_url,
+    }
+    if info.sha256:
+        document["SHA256"] = base64.b64encode(info.sha256).decode("ascii")
+    if not extension:
+        del document["FileExtension"]
+    return document

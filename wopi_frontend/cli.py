@@ -1,0 +1,225 @@
+"""`wopi-host`: run the WOPI host locally, run the front-end alone, or mint an access token.
+
+    wopi-host run [--data DIR] [--port PORT]        storage (filesystem) and front-end together, for local use
+    wopi-host frontend                              the front-end alone (production: configured by WOPI_* vars)
+    wopi-host token --file NAME_OR_ID [--create] [--user U] [--permission view|edit]
+
+`run` and `token` read the same configuration as the services: WOPI_* environment variables, and for what is
+not set there, secrets kept in WOPI_SECRETS_DIR (default `.secrets`), made on first use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import grpc
+import uvicorn
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from wopi_frontend.app import create_asgi_app
+from wopi_frontend.settings import FrontendSettings, local_secret
+from wopi_frontend.storage_client import StorageCallError, StorageClient
+from wopi_frontend.tokens import TokenIssuer
+from wopi_frontend.types import PERMISSION_SETS, FileId, Principal
+
+_FILE_ID = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+
+def _secrets_dir() -> Path:
+    return Path(os.environ.get("WOPI_SECRETS_DIR", ".secrets"))
+
+
+def local_settings(**overrides: object) -> FrontendSettings:
+    """Settings for local use: the environment first, then secrets from the secrets folder."""
+    environ = dict(os.environ)
+    if "WOPI_TOKEN_KEY" not in environ and "WOPI_TOKEN_KEY_FILE" not in environ:
+        environ["WOPI_TOKEN_KEY"] = local_secret(_secrets_dir(), "token-key")
+    if "WOPI_STORAGE_SECRET" not in environ and "WOPI_STORAGE_SECRET_FILE" not in environ:
+        environ["WOPI_STORAGE_SECRET"] = local_secret(_secrets_dir(), "storage-secret")
+    return FrontendSettings.from_environ(environ, **overrides)
+
+
+def serve_frontend(settings: FrontendSettings) -> None:
+    config = uvicorn.Config(
+        create_asgi_app(settings),
+        host=settings.host,
+        port=settings.port,
+        access_log=False,  # uvicorn's access log would print the access_token query parameter
+        log_level=settings.log_level,
+        proxy_headers=False,
+    )
+    uvicorn.Server(config).run()
+
+
+def wait_for_storage(target: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    with grpc.insecure_channel(target) as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        while True:
+            if process.poll() is not None:
+                raise SystemExit(f"wopi-host: the storage service exited with {process.returncode}")
+            try:
+                if (
+                    stub.Check(health_pb2.HealthCheckRequest(), timeout=1).status
+                    == health_pb2.HealthCheckResponse.SERVING
+                ):
+                    return
+            except grpc.RpcError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit("wopi-host: the storage service did not start")
+            time.sleep(0.1)
+
+
+def command_run(args: argparse.Namespace) -> None:
+    public_url = args.public_url or f"http://{args.host}:{args.port}"
+    settings = local_settings(
+        host=args.host, port=args.port, public_url=public_url, storage_target=f"127.0.0.1:{args.storage_port}"
+    )
+    environment = {**os.environ, "WOPI_STORAGE_SECRET": settings.storage_secret or ""}
+    storage = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "storage_adapter",
+            "--backend",
+            "filesystem",
+            "--root",
+            str(args.data),
+            "--listen",
+            settings.storage_target,
+        ],
+        env=environment,
+    )
+    try:
+        wait_for_storage(settings.storage_target, storage)
+        print(f"wopi-host: documents in {args.data.resolve()}; WOPI at {settings.base_url}/wopi/files/<id>", flush=True)
+        print("wopi-host: try `wopi-host token --file example.docx --create` for a token", flush=True)
+        serve_frontend(settings)
+    finally:
+        storage.send_signal(signal.SIGTERM)
+        try:
+            storage.wait(15)
+        except subprocess.TimeoutExpired:
+            storage.kill()
+
+
+async def _resolve_file(storage: StorageClient, file: str, create: bool, user: Principal) -> str:
+    """A file id from an id or a name in the root container; with `create`, an empty file of that name."""
+    if _FILE_ID.fullmatch(file):
+        try:
+            return (await storage.stat_file(file)).file_id
+        except StorageCallError as error:
+            if error.code != grpc.StatusCode.NOT_FOUND and error.code != grpc.StatusCode.INVALID_ARGUMENT:
+                raise
+    root = await storage.root_container()
+    try:
+        item = await storage.lookup_child(root.container_id, file)
+    except StorageCallError as error:
+        if error.code != grpc.StatusCode.NOT_FOUND or not create:
+            raise SystemExit(f"wopi-host: no file {file!r} in the root container (use --create)") from None
+    else:
+        if not item.HasField("file"):
+            raise SystemExit(f"wopi-host: {file!r} is a folder")
+        return item.file.file_id
+
+    async def nothing():  # type: ignore[no-untyped-def]
+        return
+        yield b""
+
+    try:
+        return (await storage.create_file(root.container_id, file, nothing(), user)).file_id
+    except StorageCallError as error:
+        raise SystemExit(f"wopi-host: cannot create {file!r}: {error.message}") from None
+
+
+async def _token(settings: FrontendSettings, args: argparse.Namespace) -> dict[str, object]:
+    user = Principal(args.user, args.display_name or args.user)
+    storage = StorageClient(settings.storage_target, settings.storage_secret, timeout=settings.storage_timeout)
+    try:
+        file_id = await _resolve_file(storage, args.file, args.create, user)
+    except StorageCallError as error:
+        raise SystemExit(f"wopi-host: storage at {settings.storage_target}: {error}") from None
+    finally:
+        await storage.close()
+    token, claims = TokenIssuer(settings.token_key, settings.token_ttl).issue(
+        user, FileId(file_id), PERMISSION_SETS[args.permission]
+    )
+    return {
+        "wopi_src": f"{settings.base_url}/wopi/files/{file_id}",
+        "access_token": token,
+        "access_token_ttl": claims.expires_ms,
+    }
+
+
+def command_token(args: argparse.Namespace) -> None:
+    settings = local_settings(public_url=args.public_url)
+    print(json.dumps(asyncio.run(_token(settings, args))))
+
+
+def command_frontend(args: argparse.Namespace) -> None:
+    settings = FrontendSettings.from_environ(host=args.host, port=args.port)
+    serve_frontend(settings)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="wopi-host", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="storage and front-end together, for local use")
+    run.add_argument(
+        "--data",
+        type=Path,
+        default=Path(os.environ.get("WOPI_DATA", "data")),
+        help="folder holding the documents (default: ./data, or WOPI_DATA)",
+    )
+    run.add_argument("--host", default=os.environ.get("WOPI_HOST", "127.0.0.1"))
+    run.add_argument("--port", type=int, default=int(os.environ.get("WOPI_PORT", "8080")))
+    run.add_argument("--storage-port", type=int, default=50051)
+    run.add_argument(
+        "--public-url",
+        default=os.environ.get("WOPI_PUBLIC_URL"),
+        help="externally visible base URL (default: http://HOST:PORT)",
+    )
+    run.set_defaults(handler=command_run)
+
+    frontend = commands.add_parser("frontend", help="the front-end alone, configured by WOPI_* variables")
+    frontend.add_argument("--host", default=None)
+    frontend.add_argument("--port", type=int, default=None)
+    frontend.set_defaults(handler=command_frontend)
+
+    token = commands.add_parser("token", help="print a WOPI access token for a file, as JSON")
+    token.add_argument("--file", required=True, help="file id, or name of a file in the root container")
+    token.add_argument("--create", action="store_true", help="create an empty file of that name if missing")
+    token.add_argument("--user", default="local-user")
+    token.add_argument("--display-name", default="")
+    token.add_argument("--permission", choices=sorted(PERMISSION_SETS), default="edit")
+    token.add_argument("--public-url", default=None)
+    token.set_defaults(handler=command_token)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        args.handler(args)
+    except ValueError as error:  # bad settings
+        raise SystemExit(f"wopi-host: error: {error}") from None
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+"""Reading WOPI requests safely: the access token, single-valued headers, and streamed bodies with limits."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+
+from starlette.requests import ClientDisconnect, Request
+
+from wopi_frontend.context import context_of
+from wopi_frontend.errors import BadRequest, NotFound, TokenRejected, TooLarge
+from wopi_frontend.tokens import AccessToken, TokenInvalid
+from wopi_frontend.types import FileId, Permission
+
+_FILE_ID = re.compile(r"[A-Za-z0-9_-]{1,256}")
+MAX_LOCK_LENGTH = 1024
+
+
+def file_id_of(request: Request) -> FileId:
+    value = request.path_params["file_id"]
+    if not _FILE_ID.fullmatch(value):
+        raise NotFound("malformed file id")
+    return FileId(value)
+
+
+def header(request: Request, name: str) -> str | None:
+    """A header that must appear at most once: a repeated one is ambiguous, so it is refused."""
+    values = request.headers.getlist(name)
+    if len(values) > 1:
+        raise BadRequest(f"{name} appears more than once")
+    return values[0] if values else None
+
+
+def lock_header(request: Request, name: str = "X-WOPI-Lock", *, required: bool) -> str:
+    value = header(request, name) or ""
+    if required and not value:
+        raise BadRequest(f"{name} is missing or empty")
+    if len(value) > MAX_LOCK_LENGTH:
+        raise BadRequest(f"{name} is longer than {MAX_LOCK_LENGTH} characters")
+    if not value.isascii() or not value.isprintable():
+        raise BadRequest(f"{name} must be printable ASCII")
+    return value
+
+
+def authenticate(request: Request, file_id: FileId, permission: Permission) -> AccessToken:
+    """The request's access token, checked for this file and permission; 401 otherwise.
+
+    WOPI clients send the token in the `access_token` query parameter (Office for the web also sends it as a
+    Bearer header, the fallback here)."""
+    values = request.query_params.getlist("access_token")
+    if len(values) > 1:
+        raise TokenRejected("access_token appears more than once")
+    text = values[0] if values else ""
+    if not text:
+        authorization = request.headers.get("authorization", "")
+        scheme, _, credentials = authorization.partition(" ")
+        text = credentials.strip() if scheme.lower() == "bearer" else ""
+    try:
+        token = context_of(request).tokens.verify(text)
+    except TokenInvalid as error:
+        raise TokenRejected(f"invalid access token ({error})") from None
+    if token.file_id != file_id:
+        raise TokenRejected("the access token is for another file")
+    if not token.allows(permission):
+        raise TokenRejected(f"the access token does not grant {permission.value}")
+    return token
+
+
+def non_negative_int(request: Request, name: str) -> int | None:
+    value = header(request, name)
+    if value is None:
+        return None
+    if not value.isdigit() or len(value) > 19:
+        raise BadRequest(f"{name} must be a non-negative integer")
+    return int(value)
+
+
+def body_chunks(request: Request, max_size: int) -> AsyncIterator[bytes]:
+    """The request body as it arrives, never whole. Over `max_size`, or not matching Content-Length, it raises:
+    the storage write it feeds is then cancelled and nothing is stored."""
+    declared = non_negative_int(request, "content-length")
+    if declared is not None and declared > max_size:
+        raise TooLarge(f"the body is larger than {max_size} bytes")
+
+    async def chunks() -> AsyncIterator[bytes]:
+        received = 0
+        try:
+            async for chunk in request.stream():
+                received += len(chunk)
+                if received > max_size:
+                    raise TooLarge(f"the body is larger than {max_size} bytes")
+                if chunk:
+                    yield chunk
+        except ClientDisconnect:
+            raise BadRequest("the client disconnected before the body was complete") from None
+        if declared is not None and received != declared:
+            raise BadRequest("the body does not match Content-Length")
+
+    return chunks()
+
+
+async def small_body(request: Request, limit: int) -> bytes:
+    """A body that is small by nature (PutUserInfo), read whole but never past `limit` bytes."""
+    collected = bytearray()
+    async for chunk in body_chunks(request, limit):
+        collected += chunk
+    return bytes(collected)

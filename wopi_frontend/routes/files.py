@@ -1,0 +1,104 @@
+"""WOPI file operations at /wopi/files/{file_id}: CheckFileInfo, and the POST operations by X-WOPI-Override."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from wopi_frontend.checkfileinfo import check_file_info
+from wopi_frontend.context import context_of
+from wopi_frontend.errors import BadRequest, NotImplementedByHost, TokenRejected
+from wopi_frontend.requests import authenticate, file_id_of, header, small_body
+from wopi_frontend.routes import locks, relative
+from wopi_frontend.tokens import AccessToken
+from wopi_frontend.types import FileId, Permission
+from wopi_proto.storage_v1 import storage_pb2 as pb
+
+MAX_USER_INFO_BYTES = 4 * 1024  # 1024 characters of up to 4 UTF-8 bytes each
+
+Operation = Callable[[Request, FileId, AccessToken], Awaitable[Response]]
+
+
+async def check_file_info_route(request: Request) -> Response:
+    file_id = file_id_of(request)
+    token = authenticate(request, file_id, Permission.VIEW)
+    storage = context_of(request).storage
+    info = await storage.stat_file(file_id, token.user)
+    user_info = await storage.get_user_info(token.user)
+    document = check_file_info(context_of(request), info, token, user_info, await storage.capabilities())
+    return JSONResponse(document)
+
+
+async def delete_file(request: Request, file_id: FileId, token: AccessToken) -> Response:
+    # No lock id: WOPI refuses to delete a locked file, whoever holds the lock.
+    await context_of(request).storage.delete_file(file_id, pb.Preconditions(), token.user)
+    return Response()
+
+
+async def put_user_info(request: Request, file_id: FileId, token: AccessToken) -> Response:
+    body = await small_body(request, MAX_USER_INFO_BYTES)
+    try:
+        user_info = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest("the user info is not UTF-8") from None
+    await context_of(request).storage.set_user_info(user_info, token.user)
+    return Response()
+
+
+async def get_share_url(request: Request, file_id: FileId, token: AccessToken) -> Response:
+    url_type = header(request, "X-WOPI-UrlType")
+    actions = {"ReadOnly": ("view", Permission.VIEW), "ReadWrite": ("edit", Permission.EDIT)}
+    if url_type not in actions:
+        raise NotImplementedByHost("X-WOPI-UrlType must be ReadOnly or ReadWrite")
+    action, needed = actions[url_type]
+    if not token.allows(needed):
+        raise TokenRejected(f"the access token does not grant {needed.value}")
+    await context_of(request).storage.stat_file(file_id, token.user)  # 404 for a file that is gone
+    return JSONResponse({"ShareUrl": context_of(request).host_page_url(file_id, action)})
+
+
+# X-WOPI-Override -> (permission the token must grant, operation)
+OPERATIONS: dict[str, tuple[Permission, Operation]] = {
+    "LOCK": (Permission.EDIT, locks.lock),
+    "REFRESH_LOCK": (Permission.EDIT, locks.refresh_lock),
+    "UNLOCK": (Permission.EDIT, locks.unlock),
+    "GET_LOCK": (Permission.VIEW, locks.get_lock),
+    "PUT_RELATIVE": (Permission.VIEW, relative.put_relative_file),
+    "RENAME_FILE": (Permission.RENAME, relative.rename_file),
+    "DELETE": (Permission.DELETE, delete_file),
+    "PUT_USER_INFO": (Permission.VIEW, put_user_info),
+    "GET_SHARE_URL": (Permission.VIEW, get_share_url),
+}
+
+
+async def post_file(request: Request) -> Response:
+    file_id = file_id_of(request)
+    override = header(request, "X-WOPI-Override")
+    if override is None:
+        raise BadRequest("X-WOPI-Override is missing")
+    permission, operation = OPERATIONS.get(override.strip().upper(), (Permission.VIEW, None))  # type: ignore[arg-type]
+    token = authenticate(request, file_id, permission)
+    if operation is None:
+        raise NotImplementedByHost(f"unsupported X-WOPI-Override {override[:64]!r}")
+    return await operation(request, file_id, token)
+
+
+async def enumerate_ancestors(request: Request) -> Response:
+    file_id = file_id_of(request)
+    token = authenticate(request, file_id, Permission.VIEW)
+    context = context_of(request)
+    ancestors = await context.storage.file_ancestors(file_id)
+    del token
+    return JSONResponse(
+        {
+            "AncestorsWithRootFirst": [
+                {
+                    "Name": container.name or context.settings.brand_name,
+                    "Url": context.browser_url(container.container_id),
+                }
+                for container in ancestors
+            ]
+        }
+    )

@@ -1,0 +1,180 @@
+"""PutRelativeFile and RenameFile: the operations that choose names.
+
+Names arrive UTF-7 encoded. PutRelativeFile in suggested mode must always succeed with some legal, free name;
+in exact mode it uses the name as given or says why not (400/409, with X-WOPI-ValidRelativeTarget to retry).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+import grpc
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from wopi_frontend import names, utf7
+from wopi_frontend.context import WopiContext, context_of
+from wopi_frontend.errors import BadRequest, Conflict, LockMismatch, NotImplementedByHost, TooLarge, WopiError
+from wopi_frontend.requests import body_chunks, header, lock_header, non_negative_int
+from wopi_frontend.storage_client import StorageCallError
+from wopi_frontend.tokens import AccessToken
+from wopi_frontend.types import FileId, Permission
+from wopi_proto.storage_v1 import storage_pb2 as pb
+
+MAX_NAME_ATTEMPTS = 100
+
+
+async def _free_name(context: WopiContext, container_id: str, wanted: str) -> str:
+    """`wanted`, or the first free 'wanted (n)' variant."""
+    for number in range(1, MAX_NAME_ATTEMPTS + 1):
+        candidate = wanted if number == 1 else names.variant(wanted, number)
+        try:
+            await context.storage.lookup_child(container_id, candidate)
+        except StorageCallError as error:
+            if error.code == grpc.StatusCode.NOT_FOUND:
+                return candidate
+            raise
+    raise Conflict("no free name found")
+
+
+async def _create_with_contents(
+    context: WopiContext, container_id: str, name: str, chunks: AsyncIterator[bytes], token: AccessToken
+) -> pb.FileInfo:
+    """Create `name` exclusively, then stream the body into it.
+
+    The name is claimed first with an empty file, so that losing a race for it costs no upload (a body can be
+    read only once); the contents then go in guarded by the new file's version. If the upload fails, the
+    claimed file is removed again."""
+    created = await context.storage.create_file(container_id, name, _nothing(), token.user)
+    guard = pb.Preconditions(if_version=created.version)
+    try:
+        return await context.storage.write_file(created.file_id, guard, chunks, token.user)
+    except BaseException:
+        with contextlib.suppress(StorageCallError):
+            await context.storage.delete_file(created.file_id, pb.Preconditions(), token.user)
+        raise
+
+
+async def _nothing() -> AsyncIterator[bytes]:
+    return
+    yield b""
+
+
+def _relative_response(context: WopiContext, info: pb.FileInfo, token: AccessToken) -> Response:
+    new_token, _claims = context.tokens.issue(
+        token.user, FileId(info.file_id), token.permissions, not_after_ms=token.expires_ms
+    )
+    return JSONResponse(
+        {
+            "Name": info.name,
+            "Url": f"{context.wopi_src(info.file_id)}?access_token={new_token}",
+            "HostViewUrl": context.host_page_url(info.file_id, "view"),
+            "HostEditUrl": context.host_page_url(info.file_id, "edit"),
+        }
+    )
+
+
+async def put_relative_file(request: Request, file_id: FileId, token: AccessToken) -> Response:
+    context = context_of(request)
+    if not token.allows(Permission.CREATE):
+        raise NotImplementedByHost("this user may not create files here (UserCanNotWriteRelative)")
+    suggested = header(request, "X-WOPI-SuggestedTarget")
+    relative = header(request, "X-WOPI-RelativeTarget")
+    if (suggested is None) == (relative is None):
+        raise BadRequest("send exactly one of X-WOPI-SuggestedTarget and X-WOPI-RelativeTarget")
+    declared_size = non_negative_int(request, "X-WOPI-Size")
+    if declared_size is not None and declared_size > context.settings.max_file_size:
+        raise TooLarge(f"the file is larger than {context.settings.max_file_size} bytes")
+    source = await context.storage.stat_file(file_id, token.user)
+    container_id = source.parent_container_id
+    chunks = body_chunks(request, context.settings.max_file_size)
+
+    if suggested is not None:
+        try:
+            wanted = utf7.decode(suggested)
+        except utf7.InvalidName:
+            wanted = suggested.encode("ascii", "replace").decode("ascii")
+        if wanted.startswith("."):
+            wanted = names.split_extension(source.name)[0] + wanted
+        wanted = names.make_legal(wanted)
+        for _ in range(MAX_NAME_ATTEMPTS):
+            name = await _free_name(context, container_id, wanted)
+            try:
+                info = await _create_with_contents(context, container_id, name, chunks, token)
+                return _relative_response(context, info, token)
+            except StorageCallError as error:
+                if error.code != grpc.StatusCode.ALREADY_EXISTS:  # someone took the name meanwhile: try again
+                    raise
+        raise Conflict("no free name found")
+
+    assert relative is not None
+    try:
+        name = utf7.decode(relative)
+    except utf7.InvalidName as error:
+        raise BadRequest(str(error)) from None
+    reason = names.problem(name)
+    if reason is not None:
+        legal = await _free_name(context, container_id, names.make_legal(name))
+        raise BadRequest(reason, {"X-WOPI-ValidRelativeTarget": utf7.encode(legal)})
+    overwrite = (header(request, "X-WOPI-OverwriteRelativeTarget") or "false").strip().lower() == "true"
+    try:
+        existing = await context.storage.lookup_child(container_id, name)
+    except StorageCallError as error:
+        if error.code != grpc.StatusCode.NOT_FOUND:
+            raise
+        existing = None
+    if existing is None:
+        try:
+            info = await _create_with_contents(context, container_id, name, chunks, token)
+        except StorageCallError as error:
+            if error.code == grpc.StatusCode.ALREADY_EXISTS:
+                raise await _name_taken(context, container_id, name, None) from None
+            raise
+        return _relative_response(context, info, token)
+    target = existing.file if existing.HasField("file") else None
+    if target is None or not overwrite:
+        raise await _name_taken(context, container_id, name, target)
+    # Overwrite: like a PutFile that holds no lock, so a locked target is refused with its lock.
+    preconditions = pb.Preconditions(lock=pb.LockPrecondition(when_unlocked=pb.WHEN_UNLOCKED_ALLOW))
+    info = await context.storage.write_file(target.file_id, preconditions, chunks, token.user)
+    return _relative_response(context, info, token)
+
+
+async def _name_taken(context: WopiContext, container_id: str, name: str, target: pb.FileInfo | None) -> WopiError:
+    alternative = {"X-WOPI-ValidRelativeTarget": utf7.encode(await _free_name(context, container_id, name))}
+    if target is not None and target.lock.lock_id:
+        return LockMismatch(target.lock.lock_id, "the target file exists and is locked", alternative)
+    return Conflict("a file with this name exists", alternative)
+
+
+async def rename_file(request: Request, file_id: FileId, token: AccessToken) -> Response:
+    """The requested name comes without extension; the file keeps its extension, id and WOPISrc."""
+    context = context_of(request)
+    requested = header(request, "X-WOPI-RequestedName")
+    if requested is None:
+        raise BadRequest("X-WOPI-RequestedName is missing")
+    held = lock_header(request, required=False)
+    try:
+        stem = utf7.decode(requested)
+    except utf7.InvalidName as error:
+        raise BadRequest(str(error), {"X-WOPI-InvalidFileNameError": str(error)}) from None
+    source = await context.storage.stat_file(file_id, token.user)
+    extension = names.split_extension(source.name)[1]
+    reason = names.problem(stem) or names.problem(stem + extension)
+    if reason is not None:
+        raise BadRequest(reason, {"X-WOPI-InvalidFileNameError": reason})
+    preconditions = pb.Preconditions(lock=pb.LockPrecondition(lock_id=held, when_unlocked=pb.WHEN_UNLOCKED_ALLOW))
+    for number in range(1, MAX_NAME_ATTEMPTS + 1):
+        candidate = stem if number == 1 else names.split_extension(names.variant(stem + extension, number))[0]
+        try:
+            renamed = await context.storage.rename_file(file_id, candidate + extension, preconditions, token.user)
+        except StorageCallError as error:
+            if error.code == grpc.StatusCode.ALREADY_EXISTS:
+                continue
+            if error.code == grpc.StatusCode.INVALID_ARGUMENT:
+                raise BadRequest(error.message, {"X-WOPI-InvalidFileNameError": error.message}) from None
+            raise
+        return JSONResponse({"Name": names.split_extension(renamed.name)[0]})
+    reason = "the name is taken"
+    raise BadRequest(reason, {"X-WOPI-InvalidFileNameError": reason})

@@ -1,0 +1,99 @@
+"""The front-end's settings: one frozen object, built once from the environment (or `wopi-host` options)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ENV_PREFIX = "WOPI_"
+TRUE = {"1", "true", "yes", "on"}
+FALSE = {"0", "false", "no", "off", ""}
+
+
+@dataclass(frozen=True)
+class FrontendSettings:
+    # The externally visible base URL (scheme://host[:port][/prefix]): WOPISrc, Url and HostViewUrl are built
+    # from it, so it must be what the WOPI client and browsers reach, e.g. behind a TLS proxy.
+    public_url: str = "http://127.0.0.1:8080"
+    host: str = "127.0.0.1"
+    port: int = 8080
+    # The storage adapter (wopi.storage.v1) and the shared secret it expects.
+    storage_target: str = "127.0.0.1:50051"
+    storage_secret: str | None = None
+    storage_timeout: float = 10.0  # seconds, for every gRPC call except content streams
+    storage_stream_timeout: float = 3600.0  # seconds, for GetFile / PutFile streams
+    # HMAC key that signs access tokens (at least 32 characters). All front-end replicas share it.
+    token_key: str = ""
+    token_ttl: int = 10 * 3600  # seconds; WOPI recommends 10 hours
+    # API key for POST /api/v1/sessions (embedding applications). None disables the API.
+    api_key: str | None = None
+    max_file_size: int = 512 * 1024 * 1024  # bytes: PutFile and PutRelativeFile bodies over this get 413
+    lock_ttl: int = 30 * 60  # seconds: WOPI locks expire 30 minutes after they were set or refreshed
+    brand_name: str = "wopi-host"
+    log_level: str = "info"
+
+    def __post_init__(self) -> None:
+        parts = urlsplit(self.public_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+            raise ValueError("public_url must be an absolute http(s) URL without query or fragment")
+        if len(self.token_key) < 32:
+            raise ValueError("token_key must be at least 32 characters (set WOPI_TOKEN_KEY)")
+        if self.api_key is not None and len(self.api_key) < 16:
+            raise ValueError("api_key must be at least 16 characters")
+        if self.max_file_size <= 0 or self.token_ttl <= 0 or self.lock_ttl <= 0 or self.storage_timeout <= 0:
+            raise ValueError("sizes and durations must be positive")
+
+    @property
+    def base_url(self) -> str:
+        return self.public_url.rstrip("/")
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> FrontendSettings:
+        """Every field from `WOPI_<FIELD>` (e.g. WOPI_PUBLIC_URL); `overrides` (command-line options) win.
+
+        Secrets may instead be given as files: `WOPI_<FIELD>_FILE` (e.g. WOPI_TOKEN_KEY_FILE), which suits
+        Docker secrets.
+        """
+        environ = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for field in fields(cls):
+            key = ENV_PREFIX + field.name.upper()
+            raw = environ.get(key)
+            if raw is None and environ.get(key + "_FILE"):
+                raw = Path(environ[key + "_FILE"]).read_text().strip()
+            if raw is None:
+                continue
+            values[field.name] = _convert(field.name, field.type, raw)
+        values.update({name: value for name, value in overrides.items() if value is not None})
+        return cls(**values)  # type: ignore[arg-type]
+
+
+def _convert(name: str, kind: object, raw: str) -> object:
+    try:
+        if kind in ("int", int):
+            return int(raw)
+        if kind in ("float", float):
+            return float(raw)
+        if kind in ("bool", bool):
+            lowered = raw.strip().lower()
+            if lowered not in TRUE | FALSE:
+                raise ValueError(f"expected true or false, got {raw!r}")
+            return lowered in TRUE
+    except ValueError as error:
+        raise ValueError(f"{ENV_PREFIX}{name.upper()}: {error}") from None
+    return raw
+
+
+def local_secret(directory: Path, name: str) -> str:
+    """A secret kept in `directory/name` for local use, made on first use (mode 600)."""
+    path = directory / name
+    if not path.exists():
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as out:
+            out.write(secrets.token_urlsafe(32) + "\n")
+    return path.read_text().strip()

@@ -1,0 +1,267 @@
+"""The front-end's only view of storage: one client class over the wopi.storage.v1 gRPC service.
+
+Every call carries the shared secret and the principal in metadata and has a deadline, so a storage service
+that is down or stuck gives an error, never a hang. Failures arrive as `StorageCallError`, with the
+`google.rpc` details already unpacked; `errors.py` turns them into WOPI answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+from google.protobuf.message import Message
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
+
+from wopi_frontend.types import Principal
+from wopi_proto.storage_v1 import storage_pb2 as pb
+from wopi_proto.storage_v1 import storage_pb2_grpc as pb_grpc
+
+MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+_DETAILS: dict[str, type[Message]] = {
+    cls.DESCRIPTOR.full_name: cls
+    for cls in (
+        pb.LockConflict,
+        pb.NameConflict,
+        pb.VersionConflict,
+        pb.ContainerNotEmpty,
+        error_details_pb2.BadRequest,
+    )
+}
+
+
+@dataclass
+class StorageCallError(Exception):
+    """A failed storage call: its status code, message and unpacked details."""
+
+    code: grpc.StatusCode
+    message: str
+    details: tuple[Message, ...] = ()
+
+    def __str__(self) -> str:
+        return f"{self.code.name}: {self.message}"
+
+    def detail(self, kind: type[Message]) -> Any:
+        return next((detail for detail in self.details if isinstance(detail, kind)), None)
+
+    @classmethod
+    def from_rpc(cls, error: grpc.aio.AioRpcError) -> StorageCallError:
+        details: list[Message] = []
+        status = rpc_status.from_call(error)  # type: ignore[arg-type]
+        if status is not None:
+            for packed in status.details:
+                kind = _DETAILS.get(packed.TypeName())
+                if kind is not None:
+                    message = kind()
+                    packed.Unpack(message)
+                    details.append(message)
+        return cls(error.code(), error.details() or "", tuple(details))
+
+
+class StorageClient:
+    def __init__(
+        self,
+        target: str,
+        secret: str | None,
+        *,
+        timeout: float = 10.0,
+        stream_timeout: float = 3600.0,
+        credentials: grpc.ChannelCredentials | None = None,
+    ) -> None:
+        self._target = target
+        self._credentials = credentials
+        self._channel: grpc.aio.Channel | None = None
+        self._stub_instance: pb_grpc.StorageServiceStub | None = None
+        self._secret = secret
+        self._timeout = timeout
+        self._stream_timeout = stream_timeout
+        self._capabilities: pb.Capabilities | None = None
+        self.chunk_size = 1024 * 1024
+
+    @property
+    def _stub(self) -> pb_grpc.StorageServiceStub:
+        """The channel is opened on first use, inside the event loop that serves requests (a grpc.aio
+        channel belongs to the loop it was made in)."""
+        if self._stub_instance is None:
+            options = [
+                ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+                ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            ]
+            if self._credentials is None:
+                self._channel = grpc.aio.insecure_channel(self._target, options=options)
+            else:
+                self._channel = grpc.aio.secure_channel(self._target, self._credentials, options=options)
+            self._stub_instance = pb_grpc.StorageServiceStub(self._channel)
+        return self._stub_instance
+
+    async def close(self) -> None:
+        if self._channel is not None:
+            await self._channel.close()
+            self._channel = self._stub_instance = None
+
+    def _metadata(self, principal: Principal | None) -> list[tuple[str, str | bytes]]:
+        entries: list[tuple[str, str | bytes]] = []
+        if self._secret is not None:
+            entries.append(("authorization", f"Bearer {self._secret}"))
+        if principal is not None:
+            entries.append(("x-wopi-principal-id", principal.user_id))
+            if principal.display_name:
+                entries.append(("x-wopi-principal-name-bin", principal.display_name.encode()))
+        return entries
+
+    async def _call(self, rpc: str, request: Message, principal: Principal | None = None) -> Any:
+        try:
+            return await getattr(self._stub, rpc)(request, metadata=self._metadata(principal), timeout=self._timeout)
+        except grpc.aio.AioRpcError as error:
+            raise StorageCallError.from_rpc(error) from None
+
+    # ---- capabilities ----
+
+    async def capabilities(self) -> pb.Capabilities:
+        """Read once, then cached: an adapter's capabilities do not change while it runs."""
+        if self._capabilities is None:
+            self._capabilities = await self._call("GetCapabilities", pb.GetCapabilitiesRequest())
+            self.chunk_size = min(self.chunk_size, self._capabilities.max_chunk_size or self.chunk_size)
+        return self._capabilities
+
+    # ---- files ----
+
+    async def stat_file(self, file_id: str, principal: Principal | None = None) -> pb.FileInfo:
+        return await self._call("StatFile", pb.StatFileRequest(file_id=file_id), principal)  # type: ignore[no-any-return]
+
+    async def open_read(
+        self, file_id: str, principal: Principal | None = None, *, version: str = ""
+    ) -> tuple[pb.FileInfo, AsyncIterator[bytes]]:
+        """Start a read: the metadata at once (so the caller can pick a status), then the bytes as they come.
+        The caller must exhaust or `aclose()` the iterator; closing it early cancels the stream."""
+        request = pb.ReadFileRequest(file_id=file_id, version=version)
+        call = self._stub.ReadFile(request, metadata=self._metadata(principal), timeout=self._stream_timeout)
+        try:
+            first = await call.read()
+        except grpc.aio.AioRpcError as error:
+            raise StorageCallError.from_rpc(error) from None
+        if first is grpc.aio.EOF:
+            raise StorageCallError(grpc.StatusCode.INTERNAL, "storage sent no metadata")
+
+        async def chunks() -> AsyncIterator[bytes]:
+            try:
+                if first.data:
+                    yield first.data
+                while True:
+                    message = await call.read()
+                    if message is grpc.aio.EOF:
+                        return
+                    yield message.data
+            except grpc.aio.AioRpcError as error:
+                raise StorageCallError.from_rpc(error) from None
+            finally:
+                call.cancel()  # a no-op when the stream has ended
+
+        return first.file, chunks()
+
+    async def write_file(
+        self,
+        file_id: str,
+        preconditions: pb.Preconditions,
+        chunks: AsyncIterator[bytes],
+        principal: Principal | None = None,
+    ) -> pb.FileInfo:
+        header = pb.WriteFileRequest(header=pb.WriteFileHeader(file_id=file_id, preconditions=preconditions))
+        return await self._stream_contents("WriteFile", header, pb.WriteFileRequest, chunks, principal)
+
+    async def create_file(
+        self, container_id: str, name: str, chunks: AsyncIterator[bytes], principal: Principal
+    ) -> pb.FileInfo:
+        header = pb.CreateFileRequest(header=pb.CreateFileHeader(container_id=container_id, name=name))
+        return await self._stream_contents("CreateFile", header, pb.CreateFileRequest, chunks, principal)
+
+    async def _stream_contents(
+        self,
+        rpc: str,
+        header: Message,
+        message_type: type[Any],
+        chunks: AsyncIterator[bytes],
+        principal: Principal | None,
+    ) -> pb.FileInfo:
+        """Send the header, then each chunk as it arrives; commit by half-closing. If `chunks` raises (a bad or
+        broken upload), the call is cancelled, so storage discards everything it received."""
+        call = getattr(self._stub, rpc)(metadata=self._metadata(principal), timeout=self._stream_timeout)
+        try:
+            await call.write(header)
+            async for chunk in chunks:
+                for start in range(0, len(chunk), self.chunk_size):
+                    await call.write(message_type(data=chunk[start : start + self.chunk_size]))
+            await call.done_writing()
+            return await call  # type: ignore[no-any-return]
+        except grpc.aio.AioRpcError as error:
+            raise StorageCallError.from_rpc(error) from None
+        except asyncio.InvalidStateError:
+            # Storage answered before the upload ended (e.g. a lock conflict found at the header): its answer.
+            try:
+                return await call  # type: ignore[no-any-return]
+            except grpc.aio.AioRpcError as error:
+                raise StorageCallError.from_rpc(error) from None
+        except BaseException:
+            call.cancel()
+            raise
+
+    async def rename_file(
+        self, file_id: str, new_name: str, preconditions: pb.Preconditions, principal: Principal
+    ) -> pb.FileInfo:
+        request = pb.RenameFileRequest(file_id=file_id, new_name=new_name, preconditions=preconditions)
+        return await self._call("RenameFile", request, principal)  # type: ignore[no-any-return]
+
+    async def delete_file(self, file_id: str, preconditions: pb.Preconditions, principal: Principal) -> None:
+        await self._call("DeleteFile", pb.DeleteFileRequest(file_id=file_id, preconditions=preconditions), principal)
+
+    async def lookup_child(self, container_id: str, name: str) -> pb.Item:
+        return await self._call("LookupChild", pb.LookupChildRequest(container_id=container_id, name=name))  # type: ignore[no-any-return]
+
+    # ---- locks ----
+
+    async def lock(self, file_id: str, lock_id: str, ttl: int, principal: Principal) -> pb.FileInfo:
+        request = pb.LockRequest(file_id=file_id, lock_id=lock_id, ttl={"seconds": ttl})
+        return (await self._call("Lock", request, principal)).file  # type: ignore[no-any-return]
+
+    async def refresh_lock(self, file_id: str, lock_id: str, ttl: int, principal: Principal) -> pb.FileInfo:
+        request = pb.RefreshLockRequest(file_id=file_id, lock_id=lock_id, ttl={"seconds": ttl})
+        return (await self._call("RefreshLock", request, principal)).file  # type: ignore[no-any-return]
+
+    async def unlock(self, file_id: str, lock_id: str, principal: Principal) -> pb.FileInfo:
+        request = pb.UnlockRequest(file_id=file_id, lock_id=lock_id)
+        return (await self._call("Unlock", request, principal)).file  # type: ignore[no-any-return]
+
+    async def unlock_and_relock(
+        self, file_id: str, old_lock_id: str, lock_id: str, ttl: int, principal: Principal
+    ) -> pb.FileInfo:
+        request = pb.UnlockAndRelockRequest(
+            file_id=file_id, old_lock_id=old_lock_id, lock_id=lock_id, ttl={"seconds": ttl}
+        )
+        return (await self._call("UnlockAndRelock", request, principal)).file  # type: ignore[no-any-return]
+
+    async def get_lock(self, file_id: str, principal: Principal) -> pb.LockInfo:
+        return await self._call("GetLock", pb.GetLockRequest(file_id=file_id), principal)  # type: ignore[no-any-return]
+
+    # ---- containers ----
+
+    async def root_container(self) -> pb.ContainerInfo:
+        return await self._call("GetRootContainer", pb.GetRootContainerRequest())  # type: ignore[no-any-return]
+
+    async def get_container(self, container_id: str) -> pb.ContainerInfo:
+        return await self._call("GetContainer", pb.GetContainerRequest(container_id=container_id))  # type: ignore[no-any-return]
+
+    async def file_ancestors(self, file_id: str) -> list[pb.ContainerInfo]:
+        response = await self._call("GetAncestors", pb.GetAncestorsRequest(file_id=file_id))
+        return list(response.ancestors)
+
+    # ---- per-user info ----
+
+    async def get_user_info(self, principal: Principal) -> str:
+        return (await self._call("GetUserInfo", pb.GetUserInfoRequest(), principal)).user_info  # type: ignore[no-any-return]
+
+    async def set_user_info(self, user_info: str, principal: Principal) -> None:
+        await self._call("SetUserInfo", pb.SetUserInfoRequest(user_info=user_info), principal)

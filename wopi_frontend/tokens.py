@@ -1,0 +1,117 @@
+"""WOPI access tokens: signed, scoped to one user, one file and one permission set, with an absolute expiry.
+
+A token is `1` (the format version) followed by the base62 encoding of `payload || HMAC-SHA256(key, payload)`,
+where the payload is compact JSON. It is made only of [0-9A-Za-z], so it needs no escaping in a URL, reads the
+same raw and decoded, and proof-key checks never have to guess which form was signed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from dataclasses import dataclass
+
+from wopi_frontend.types import FileId, Permission, Principal
+
+FORMAT = "1"
+MAC_BYTES = 32
+MAX_TOKEN_LENGTH = 2048  # URLs are limited to about 2000 characters by WOPI clients; refuse anything longer
+_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_INDEX = {character: value for value, character in enumerate(_ALPHABET)}
+
+
+class TokenInvalid(Exception):
+    """The token is malformed, forged, or expired. The reason is for logs, never for the response."""
+
+
+def _b62encode(data: bytes) -> str:
+    number = int.from_bytes(b"\x01" + data, "big")  # the leading 1 keeps leading zero bytes
+    digits = []
+    while number:
+        number, remainder = divmod(number, 62)
+        digits.append(_ALPHABET[remainder])
+    return "".join(reversed(digits))
+
+
+def _b62decode(text: str) -> bytes:
+    number = 0
+    for character in text:
+        value = _INDEX.get(character)
+        if value is None:
+            raise TokenInvalid("not base62")
+        number = number * 62 + value
+    raw = number.to_bytes((number.bit_length() + 7) // 8, "big")
+    if not raw or raw[0] != 1:
+        raise TokenInvalid("bad framing")
+    return raw[1:]
+
+
+@dataclass(frozen=True)
+class AccessToken:
+    user: Principal
+    file_id: FileId
+    permissions: frozenset[Permission]
+    expires_ms: int  # absolute, milliseconds since the Unix epoch: WOPI's access_token_ttl
+
+    def allows(self, permission: Permission) -> bool:
+        return permission in self.permissions
+
+
+class TokenIssuer:
+    def __init__(self, key: str, ttl_seconds: int) -> None:
+        self._key = hashlib.sha256(b"wopi-host access token\x00" + key.encode()).digest()
+        self._ttl_ms = ttl_seconds * 1000
+
+    def issue(
+        self,
+        user: Principal,
+        file_id: FileId,
+        permissions: frozenset[Permission],
+        *,
+        not_after_ms: int | None = None,
+        now_ms: int | None = None,
+    ) -> tuple[str, AccessToken]:
+        """A new token; `not_after_ms` caps its expiry (a token minted from another must not outlive it)."""
+        now = int(time.time() * 1000) if now_ms is None else now_ms
+        expires = now + self._ttl_ms if not_after_ms is None else min(now + self._ttl_ms, not_after_ms)
+        token = AccessToken(user, file_id, frozenset(permissions), expires)
+        payload = json.dumps(
+            {
+                "u": user.user_id,
+                "n": user.display_name,
+                "f": file_id,
+                "p": sorted(permission.value for permission in permissions),
+                "e": expires,
+            },
+            separators=(",", ":"),
+            ensure_ascii=False,
+        ).encode()
+        return FORMAT + _b62encode(payload + self._mac(payload)), token
+
+    def verify(self, text: str, *, now_ms: int | None = None) -> AccessToken:
+        """The token's claims, or TokenInvalid. Checks the MAC in constant time before reading anything."""
+        if not text or len(text) > MAX_TOKEN_LENGTH or not text.startswith(FORMAT):
+            raise TokenInvalid("malformed")
+        raw = _b62decode(text[len(FORMAT) :])
+        payload, mac = raw[:-MAC_BYTES], raw[-MAC_BYTES:]
+        if len(raw) <= MAC_BYTES or not hmac.compare_digest(mac, self._mac(payload)):
+            raise TokenInvalid("bad signature")
+        try:
+            claims = json.loads(payload)
+            token = AccessToken(
+                Principal(str(claims["u"]), str(claims["n"])),
+                FileId(str(claims["f"])),
+                frozenset(Permission(value) for value in claims["p"]),
+                int(claims["e"]),
+            )
+        except (ValueError, KeyError, TypeError) as error:
+            raise TokenInvalid(f"bad claims: {error}") from None
+        now = int(time.time() * 1000) if now_ms is None else now_ms
+        if now >= token.expires_ms:
+            raise TokenInvalid("expired")
+        return token
+
+    def _mac(self, payload: bytes) -> bytes:
+        return hmac.new(self._key, payload, hashlib.sha256).digest()
