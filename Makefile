@@ -3,8 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DATA ?= data
-LISTEN ?= 127.0.0.1:50051
-SECRET_FILE := .secrets/storage-secret
+PORT ?= 8080
 
 .PHONY: install run test check lint generate check-generated benchmark clean
 
@@ -17,13 +16,10 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-# A random shared secret for the local storage service, made once and kept out of git.
-$(SECRET_FILE):
-	mkdir -p $(dir $@)
-	umask 077 && $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(32))" > $@
-
-run: install $(SECRET_FILE)
-	$(BIN)/wopi-storage --backend filesystem --root $(DATA) --listen $(LISTEN) --secret-file $(SECRET_FILE)
+# Both services, filesystem storage in ./data, the front-end on http://127.0.0.1:8080. Secrets for local use
+# are made on first run in .secrets/ (kept out of git).
+run: install
+	$(BIN)/wopi-host run --data $(DATA) --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check .
@@ -41,6 +37,7 @@ test: lint check-generated
 
 benchmark: install
 	$(BIN)/python -m benchmarks.storage_memory
+	$(BIN)/python -m benchmarks.frontend_throughput
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
