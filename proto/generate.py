@@ -16,7 +16,6 @@ import difflib
 import filecmp
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path

@@ -1,7 +1,9 @@
 """Validation of client-streamed contents (WriteFile, CreateFile) before any byte reaches a backend.
 
-The layout is: one header message first, then data messages only. Anything else is INVALID_ARGUMENT, raised
-from the chunk iterator the backend is consuming, so the backend discards its partial write.
+The layout is: one header message first, then data messages, then one `ContentEnd` stating the byte count.
+Anything else is INVALID_ARGUMENT, raised from the chunk iterator the backend is consuming, so the backend
+discards its partial write. The end message matters: when a caller cancels, grpc.aio ends the request
+iterator as if the caller had half-closed, so without it a cancelled upload would look complete.
 """
 
 from __future__ import annotations
@@ -15,9 +17,14 @@ from storage_adapter.types import Capabilities
 Header = TypeVar("Header")
 
 
+class StreamEnd(Protocol):
+    size: int
+
+
 class StreamMessage(Protocol[Header]):  # the shape shared by WriteFileRequest and CreateFileRequest
     header: Header
     data: bytes
+    end: StreamEnd
 
     def WhichOneof(self, oneof_group: str) -> str | None: ...
 
@@ -39,14 +46,22 @@ class ContentStream(Generic[Header]):
         return first.header
 
     async def chunks(self) -> AsyncIterator[bytes]:
-        """The data that follows the header, checked message by message."""
+        """The data that follows the header, checked message by message; it ends only after a valid end."""
         total = 0
+        ended = False
         async for message in self._messages:
             kind = message.WhichOneof("message")
+            if ended:
+                raise InvalidArgument("end", "nothing may follow the end message")
             if kind == "header":
                 raise InvalidArgument("header", "the header may only be sent once, in the first message")
+            if kind == "end":
+                if message.end.size != total:
+                    raise InvalidArgument("end.size", f"the end message says {message.end.size} bytes, {total} arrived")
+                ended = True
+                continue
             if kind != "data":
-                raise InvalidArgument("message", "a message must carry either the header or data")
+                raise InvalidArgument("message", "a message must carry the header, data, or the end")
             chunk = message.data
             if len(chunk) > self._max_chunk:
                 raise InvalidArgument("data", f"a chunk is larger than max_chunk_size ({self._max_chunk} bytes)")
@@ -55,3 +70,5 @@ class ContentStream(Generic[Header]):
                 raise TooLarge(f"the contents are larger than max_file_size ({self._max_size} bytes)")
             if chunk:
                 yield chunk
+        if not ended:
+            raise InvalidArgument("end", "the stream stopped before its end message: the upload is incomplete")

@@ -187,14 +187,20 @@ class StorageClient:
         chunks: AsyncIterator[bytes],
         principal: Principal | None,
     ) -> pb.FileInfo:
-        """Send the header, then each chunk as it arrives; commit by half-closing. If `chunks` raises (a bad or
-        broken upload), the call is cancelled, so storage discards everything it received."""
+        """Send the header, each chunk as it arrives, then the end message that lets storage commit. If `chunks`
+        raises (a bad or broken upload), the call is cancelled before the end message, so storage discards
+        everything it received."""
         call = getattr(self._stub, rpc)(metadata=self._metadata(principal), timeout=self._stream_timeout)
         try:
             await call.write(header)
+            sent = 0
             async for chunk in chunks:
                 for start in range(0, len(chunk), self.chunk_size):
-                    await call.write(message_type(data=chunk[start : start + self.chunk_size]))
+                    piece = chunk[start : start + self.chunk_size]
+                    await call.write(message_type(data=piece))
+                    sent += len(piece)
+            # Only this message makes storage commit: a stream cut short is never taken as complete.
+            await call.write(message_type(end=pb.ContentEnd(size=sent)))
             await call.done_writing()
             return await call  # type: ignore[no-any-return]
         except grpc.aio.AioRpcError as error:

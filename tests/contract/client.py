@@ -109,8 +109,11 @@ class StorageClient:
 
         def messages() -> Iterator[pb.CreateFileRequest]:
             yield pb.CreateFileRequest(header=pb.CreateFileHeader(container_id=container_id, name=name))
+            size = 0
             for chunk in chunks:
+                size += len(chunk)
                 yield pb.CreateFileRequest(data=chunk)
+            yield pb.CreateFileRequest(end=pb.ContentEnd(size=size))
 
         return self.call("CreateFile", messages(), **kwargs)  # type: ignore[arg-type,return-value]
 
@@ -126,8 +129,11 @@ class StorageClient:
 
         def messages() -> Iterator[pb.WriteFileRequest]:
             yield pb.WriteFileRequest(header=header)
+            size = 0
             for chunk in chunks:
+                size += len(chunk)
                 yield pb.WriteFileRequest(data=chunk)
+            yield pb.WriteFileRequest(end=pb.ContentEnd(size=size))
 
         return self.call("WriteFile", messages(), **kwargs)  # type: ignore[arg-type,return-value]
 
@@ -153,3 +159,133 @@ class StorageClient:
     def children(self, container_id: str, *extensions: str) -> list[pb.Item]:
         request = pb.ListChildrenRequest(container_id=container_id, file_extensions=extensions)
         return list(self.call("ListChildren", request))  # type: ignore[call-overload]
+
+
+# ---- helpers shared by the tests of files, streams, names, containers, user info and versions ----
+
+_ID_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+
+
+def is_valid_id(value: str) -> bool:
+    """Whether `value` has the shape the proto promises for file and container ids: 1-256 of [A-Za-z0-9_-]."""
+    return 1 <= len(value) <= 256 and set(value) <= _ID_CHARACTERS
+
+
+def unknown_id() -> str:
+    """A well-formed id that no adapter has handed out (ids are opaque, so random is as good as any)."""
+    import secrets
+
+    return f"contract-unknown-{secrets.token_hex(16)}"
+
+
+def assert_bad_request(error: ErrorInfo, field: str) -> None:
+    """The error carries a `google.rpc.BadRequest` detail with a violation naming `field`.
+
+    A violation names the field by its last path component, so "header.file_id" and "file_extensions[0]" name
+    "file_id" and "file_extensions".
+    """
+    from google.rpc import error_details_pb2
+
+    bad_request = error.detail(error_details_pb2.BadRequest)
+    named = [violation.field.rsplit(".", 1)[-1].split("[", 1)[0] for violation in bad_request.field_violations]
+    assert field in named, f"expected a BadRequest violation naming {field!r}, got {list(bad_request.field_violations)}"
+
+
+def comparable(info: pb.FileInfo) -> pb.FileInfo:
+    """A copy of `info` where "unlocked" has one form (the proto allows an unset or an empty `lock`)."""
+    copy = pb.FileInfo()
+    copy.CopyFrom(info)
+    if not copy.lock.lock_id:
+        copy.ClearField("lock")
+    return copy
+
+
+@dataclass
+class ReadSummary:
+    """What a streamed read returned, without holding the contents: metadata, size, digest and chunk sizes."""
+
+    file: pb.FileInfo
+    size: int
+    sha256: bytes
+    messages: int
+    largest_chunk: int
+
+
+def read_summary(client: StorageClient, file_id: str, timeout: float = 30, **fields: object) -> ReadSummary:
+    """ReadFile, hashing the bytes as they arrive (for files too large to keep in memory)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    first: pb.FileInfo | None = None
+    size = messages = largest = 0
+    request = pb.ReadFileRequest(file_id=file_id, **fields)
+    for message in client.call("ReadFile", request, timeout=timeout):  # type: ignore[attr-defined]
+        if first is None:
+            assert message.HasField("file"), "the first ReadFile message must carry the file's metadata"
+            first = message.file
+        else:
+            assert not message.HasField("file"), "only the first ReadFile message may carry metadata"
+        digest.update(message.data)
+        size += len(message.data)
+        largest = max(largest, len(message.data))
+        messages += 1
+    assert first is not None, "ReadFile returned no message at all"
+    return ReadSummary(first, size, digest.digest(), messages, largest)
+
+
+# ---- helpers shared by the tests of locks, preconditions and races ----
+
+
+def ttl(seconds: float) -> object:
+    """A lock TTL as a `google.protobuf.Duration`."""
+    from google.protobuf import duration_pb2
+
+    whole = int(seconds)
+    return duration_pb2.Duration(seconds=whole, nanos=round((seconds - whole) * 1e9))
+
+
+def conflicting_lock(error: ErrorInfo) -> pb.LockInfo:
+    """The current lock carried by the error's `LockConflict` detail (empty `lock_id` when unlocked)."""
+    return error.detail(pb.LockConflict).current_lock  # type: ignore[attr-defined,no-any-return]
+
+
+def error_info(error: grpc.RpcError) -> ErrorInfo:
+    """The code, message and unpacked details of a failed call, for code that cannot use `expect_error`."""
+    return _unpack(error)
+
+
+def connect(target: str, secret: str | None) -> tuple[grpc.Channel, StorageClient]:
+    """A client on a channel (and connection) of its own, as a second front-end would have. Close the channel."""
+    channel = grpc.insecure_channel(target, options=[("grpc.use_local_subchannel_pool", 1)])
+    grpc.channel_ready_future(channel).result(timeout=10)
+    return channel, StorageClient(channel, secret)
+
+
+@dataclass(frozen=True)
+class FileState:
+    """Everything a caller can observe about one file through StatFile and ReadFile."""
+
+    stat: pb.FileInfo
+    read_info: pb.FileInfo
+    contents: bytes
+
+
+def file_state(client: StorageClient, file_id: str) -> FileState:
+    stat = client.stat(file_id)
+    read_info, contents = client.read_file(file_id)
+    return FileState(comparable(stat), comparable(read_info), contents)
+
+
+def expect_on_each(calls: dict[str, object], code: grpc.StatusCode, field: str = "") -> None:
+    """Each of `calls` (label: function of no arguments) fails with `code`, and a BadRequest naming `field` if
+    given; the failure lists every call that did not."""
+    failures = []
+    for label, call in calls.items():
+        try:
+            with expect_error(code) as error:
+                call()  # type: ignore[operator]
+            if field:
+                assert_bad_request(error, field)
+        except AssertionError as failure:
+            failures.append(f"{label}: {failure}")
+    assert not failures, "\n".join(failures)

@@ -78,7 +78,6 @@ def adapter_address(
 @pytest.fixture
 def channel(adapter_address: AdapterAddress) -> Iterator[grpc.Channel]:
     with grpc.insecure_channel(adapter_address.target) as opened:
-        grpc.channel_ready_future(opened).result(timeout=10)
         yield opened
 
 

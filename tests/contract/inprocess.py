@@ -25,7 +25,10 @@ IN_PROCESS_BACKENDS = ("memory", "filesystem")
 class InProcessAdapter:
     def __init__(self, backend_name: str, root: Path) -> None:
         self.secret = secrets.token_urlsafe(24)
-        self.settings = AdapterSettings(backend=backend_name, root=root, secret=self.secret)  # type: ignore[arg-type]
+        # The memory backend runs with limits, so that the suite also exercises RESOURCE_EXHAUSTED and bounded
+        # history; the filesystem backend runs with its defaults, as operators run it.
+        limits = {"max_file_size": 128 * 1024 * 1024, "max_versions_kept": 3} if backend_name == "memory" else {}
+        self.settings = AdapterSettings(backend=backend_name, root=root, secret=self.secret, **limits)  # type: ignore[arg-type]
         self.backend: StorageBackend = create_backend(self.settings)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name=f"adapter-{backend_name}", daemon=True)

@@ -202,13 +202,21 @@ class WriteFileHeader(_message.Message):
     preconditions: Preconditions
     def __init__(self, file_id: _Optional[str] = ..., preconditions: _Optional[_Union[Preconditions, _Mapping]] = ...) -> None: ...
 
+class ContentEnd(_message.Message):
+    __slots__ = ("size",)
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    size: int
+    def __init__(self, size: _Optional[int] = ...) -> None: ...
+
 class WriteFileRequest(_message.Message):
-    __slots__ = ("header", "data")
+    __slots__ = ("header", "data", "end")
     HEADER_FIELD_NUMBER: _ClassVar[int]
     DATA_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
     header: WriteFileHeader
     data: bytes
-    def __init__(self, header: _Optional[_Union[WriteFileHeader, _Mapping]] = ..., data: _Optional[bytes] = ...) -> None: ...
+    end: ContentEnd
+    def __init__(self, header: _Optional[_Union[WriteFileHeader, _Mapping]] = ..., data: _Optional[bytes] = ..., end: _Optional[_Union[ContentEnd, _Mapping]] = ...) -> None: ...
 
 class CreateFileHeader(_message.Message):
     __slots__ = ("container_id", "name")
@@ -219,12 +227,14 @@ class CreateFileHeader(_message.Message):
     def __init__(self, container_id: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
 
 class CreateFileRequest(_message.Message):
-    __slots__ = ("header", "data")
+    __slots__ = ("header", "data", "end")
     HEADER_FIELD_NUMBER: _ClassVar[int]
     DATA_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
     header: CreateFileHeader
     data: bytes
-    def __init__(self, header: _Optional[_Union[CreateFileHeader, _Mapping]] = ..., data: _Optional[bytes] = ...) -> None: ...
+    end: ContentEnd
+    def __init__(self, header: _Optional[_Union[CreateFileHeader, _Mapping]] = ..., data: _Optional[bytes] = ..., end: _Optional[_Union[ContentEnd, _Mapping]] = ...) -> None: ...
 
 class RenameFileRequest(_message.Message):
     __slots__ = ("file_id", "new_name", "preconditions")

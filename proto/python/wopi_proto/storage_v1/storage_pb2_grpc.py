@@ -191,13 +191,14 @@ class StorageServiceServicer:
 
     def WriteFile(self, request_iterator, context):
         """Replaces the contents of an existing file. The first message carries a `WriteFileHeader` (the file and
-        the preconditions) and no data; every later message carries one chunk of data and nothing else. When the
-        client half-closes the stream, storage evaluates the preconditions and makes the new contents visible in
-        one atomic step, and answers with the new metadata (the new version, size and modified time). Storage may
-        also check the preconditions when the header arrives and fail early. A stream with no header, a header
-        twice, a header after data, or a chunk over `max_chunk_size` is INVALID_ARGUMENT. Contents over
-        `max_file_size` are RESOURCE_EXHAUSTED (storage may answer as soon as the limit is passed). In every error
-        case the file is left exactly as it was.
+        the preconditions) and no data; then come messages of one chunk of data each; the last message carries a
+        `ContentEnd` and nothing else. When the client half-closes the stream after it, storage evaluates the
+        preconditions and makes the new contents visible in one atomic step, and answers with the new metadata
+        (the new version, size and modified time). Storage may also check the preconditions when the header
+        arrives and fail early. A stream with no header, a header twice, a header after data, a chunk over
+        `max_chunk_size`, no `ContentEnd`, anything after it, or a `ContentEnd` whose size differs from the bytes
+        received is INVALID_ARGUMENT. Contents over `max_file_size` are RESOURCE_EXHAUSTED (storage may answer as
+        soon as the limit is passed). In every error case the file is left exactly as it was.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -205,7 +206,7 @@ class StorageServiceServicer:
 
     def CreateFile(self, request_iterator, context):
         """Creates a new file in a container, exclusively, with streamed contents (none for an empty file). The
-        stream has the same layout as WriteFile's, with a `CreateFileHeader` first. ALREADY_EXISTS (with the
+        stream has the same layout as WriteFile's (header, data, `ContentEnd`), with a `CreateFileHeader` first. ALREADY_EXISTS (with the
         existing item's id) if a file or container of that name exists there, even when two creates race: exactly
         one wins. The file becomes visible, with its contents, only when the stream completes. The principal
         (required) becomes the owner. NOT_FOUND if the container does not exist.
