@@ -12,7 +12,7 @@ import grpc
 
 from storage_adapter import convert, principal, validation
 from storage_adapter.backends.base import StorageBackend
-from storage_adapter.errors import InvalidArgument, Unsupported
+from storage_adapter.errors import InvalidArgument, StorageError, Unsupported
 from storage_adapter.streams import ContentStream
 from storage_adapter.types import Principal, Version
 from wopi_proto.storage_v1 import storage_pb2 as pb
@@ -61,19 +61,27 @@ class StorageServicer(pb_grpc.StorageServiceServicer):
 
     async def WriteFile(self, request_iterator: AsyncIterator[pb.WriteFileRequest], context: Context) -> pb.FileInfo:
         stream: ContentStream[pb.WriteFileHeader] = ContentStream(request_iterator, self.caps)
-        header = await stream.header()
-        file_id = validation.file_id(header.file_id, "header.file_id")
-        preconditions = convert.preconditions(header.preconditions, self.caps, "header.preconditions")
-        meta = await self.backend.write_file(file_id, preconditions, stream.chunks(), _principal(context))
+        try:
+            header = await stream.header()
+            file_id = validation.file_id(header.file_id, "header.file_id")
+            preconditions = convert.preconditions(header.preconditions, self.caps, "header.preconditions")
+            meta = await self.backend.write_file(file_id, preconditions, stream.chunks(), _principal(context))
+        except StorageError:
+            await stream.drain()
+            raise
         return convert.file_info(meta)
 
     async def CreateFile(self, request_iterator: AsyncIterator[pb.CreateFileRequest], context: Context) -> pb.FileInfo:
-        owner = _principal(context, required=True)
         stream: ContentStream[pb.CreateFileHeader] = ContentStream(request_iterator, self.caps)
-        header = await stream.header()
-        container_id = validation.container_id(header.container_id, "header.container_id")
-        name = validation.name(header.name, self.caps, "header.name")
-        meta = await self.backend.create_file(container_id, name, stream.chunks(), owner)
+        try:
+            owner = _principal(context, required=True)
+            header = await stream.header()
+            container_id = validation.container_id(header.container_id, "header.container_id")
+            name = validation.name(header.name, self.caps, "header.name")
+            meta = await self.backend.create_file(container_id, name, stream.chunks(), owner)
+        except StorageError:
+            await stream.drain()
+            raise
         return convert.file_info(meta)
 
     async def RenameFile(self, request: pb.RenameFileRequest, context: Context) -> pb.FileInfo:

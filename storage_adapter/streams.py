@@ -72,3 +72,9 @@ class ContentStream(Generic[Header]):
                 yield chunk
         if not ended:
             raise InvalidArgument("end", "the stream stopped before its end message: the upload is incomplete")
+
+    async def drain(self) -> None:
+        """Read and drop whatever the caller is still sending. Called before answering an error mid-stream:
+        a status sent while the client is still writing can reach it as INTERNAL instead of the real error."""
+        async for _ in self._messages:
+            pass
