@@ -82,12 +82,20 @@ def wait_for_storage(target: str, process: subprocess.Popen[bytes], timeout: flo
             time.sleep(0.1)
 
 
+def _exit_cleanly(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
 def command_run(args: argparse.Namespace) -> None:
     public_url = args.public_url or f"http://{args.host}:{args.port}"
     settings = local_settings(
         host=args.host, port=args.port, public_url=public_url, storage_target=f"127.0.0.1:{args.storage_port}"
     )
     environment = {**os.environ, "WOPI_STORAGE_SECRET": settings.storage_secret or ""}
+    # SIGTERM and SIGINT end `run` through the `finally` below, so the storage service never outlives it
+    # (uvicorn, after its own graceful shutdown, re-raises the signal it stopped on to this handler).
+    for stop_signal in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop_signal, _exit_cleanly)
     storage = subprocess.Popen(
         [
             sys.executable,
