@@ -5,7 +5,10 @@ BIN := $(VENV)/bin
 DATA ?= data
 PORT ?= 8080
 
-.PHONY: install run test check lint generate check-generated benchmark clean
+.PHONY: install system-deps run test check lint generate check-generated benchmark clean
+
+# Debian packages the tests need: real servers, not mocks (PostgreSQL for the sql backend).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # The virtual environment, rebuilt when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -15,6 +18,14 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 install: $(VENV)/.installed
+
+system-deps:
+	@missing=""; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:$$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
 
 # Both services, filesystem storage in ./data, the front-end on http://127.0.0.1:8080. Secrets for local use
 # are made on first run in .secrets/ (kept out of git).
@@ -32,7 +43,7 @@ check-generated: install
 	$(BIN)/python proto/generate.py --check
 
 # What CI runs (.ci/run): static checks, then every test.
-test: lint check-generated
+test: system-deps lint check-generated
 	$(BIN)/python -m pytest
 
 benchmark: install
