@@ -6,6 +6,7 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
+from urllib.parse import quote
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -55,9 +56,9 @@ class AccessLog:
         try:
             await self.app(scope, receive, send_and_record)
         finally:
-            access_logger.info(
-                "%s %s %d %.1fms", scope["method"], scope["path"], status, (time.perf_counter() - started) * 1000
-            )
+            # The path percent-encoded again: decoded, it could carry newlines and forge log lines.
+            path = quote(scope["path"], safe="/")
+            access_logger.info("%s %s %d %.1fms", scope["method"], path, status, (time.perf_counter() - started) * 1000)
 
 
 def create_app(settings: FrontendSettings, storage: StorageClient | None = None) -> Starlette:

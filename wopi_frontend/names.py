@@ -33,13 +33,14 @@ def problem(name: str) -> str | None:
 def make_legal(name: str, fallback_stem: str = "document") -> str:
     """A legal name close to `name` (for suggested-mode PutRelativeFile, which must never fail on a name)."""
     stem, extension = split_extension(name)
-    stem = _ILLEGAL.sub("_", stem).strip(" .") or fallback_stem
     extension = _ILLEGAL.sub("_", extension).rstrip(" .")
-    if problem(extension) is not None and extension:
+    if len((fallback_stem + extension).encode("utf-8")) > MAX_NAME_BYTES:
         extension = ""
+    stem = _ILLEGAL.sub("_", stem)
     while len((stem + extension).encode("utf-8")) > MAX_NAME_BYTES:
         stem = stem[:-1]
-    return stem + extension
+    # Stripped after shortening, which can leave a space or a dot at the end.
+    return (stem.strip(" .") or fallback_stem) + extension
 
 
 def variant(name: str, number: int) -> str:
@@ -48,4 +49,4 @@ def variant(name: str, number: int) -> str:
     suffix = f" ({number})"
     while len((stem + suffix + extension).encode("utf-8")) > MAX_NAME_BYTES:
         stem = stem[:-1]
-    return stem + suffix + extension
+    return (stem + suffix if stem else suffix.lstrip(" ")) + extension  # " (2).x" would start with a space

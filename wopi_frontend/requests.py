@@ -70,7 +70,7 @@ def non_negative_int(request: Request, name: str) -> int | None:
     value = header(request, name)
     if value is None:
         return None
-    if not value.isdigit() or len(value) > 19:
+    if not (value.isascii() and value.isdigit()) or len(value) > 19:  # isdigit() alone accepts '²' (int() fails)
         raise BadRequest(f"{name} must be a non-negative integer")
     return int(value)
 

@@ -24,8 +24,8 @@ class FrontendSettings:
     # The storage adapter (wopi.storage.v1) and the shared secret it expects.
     storage_target: str = "127.0.0.1:50051"
     storage_secret: str | None = None
-    storage_timeout: float = 10.0  # seconds, for every gRPC call except content streams
-    storage_stream_timeout: float = 3600.0  # seconds, for GetFile / PutFile streams
+    storage_timeout: float = 10.0  # seconds, for every gRPC call, and for each step of a content stream
+    storage_stream_timeout: float = 3600.0  # seconds, for whole GetFile / PutFile streams
     # HMAC key that signs access tokens (at least 32 characters). All front-end replicas share it.
     token_key: str = ""
     token_ttl: int = 10 * 3600  # seconds; WOPI recommends 10 hours

@@ -8,9 +8,9 @@ that is down or stuck gives an error, never a hang. Failures arrive as `StorageC
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
 from google.protobuf.message import Message
@@ -22,6 +22,9 @@ from wopi_proto.storage_v1 import storage_pb2 as pb
 from wopi_proto.storage_v1 import storage_pb2_grpc as pb_grpc
 
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+# The slowest flush to disk we wait for when storage commits an upload (a slow disk, 1 GiB: about 100 s).
+COMMIT_BYTES_PER_SECOND = 10 * 1024 * 1024
+T = TypeVar("T")
 _DETAILS: dict[str, type[Message]] = {
     cls.DESCRIPTOR.full_name: cls
     for cls in (
@@ -141,9 +144,12 @@ class StorageClient:
         request = pb.ReadFileRequest(file_id=file_id, version=version)
         call = self._stub.ReadFile(request, metadata=self._metadata(principal), timeout=self._stream_timeout)
         try:
-            first = await call.read()
+            first = await self._progress(call.read())
         except grpc.aio.AioRpcError as error:
             raise StorageCallError.from_rpc(error) from None
+        except StorageCallError:
+            call.cancel()
+            raise
         if first is grpc.aio.EOF:
             raise StorageCallError(grpc.StatusCode.INTERNAL, "storage sent no metadata")
 
@@ -152,7 +158,7 @@ class StorageClient:
                 if first.data:
                     yield first.data
                 while True:
-                    message = await call.read()
+                    message = await self._progress(call.read())
                     if message is grpc.aio.EOF:
                         return
                     yield message.data
@@ -192,28 +198,45 @@ class StorageClient:
         everything it received."""
         call = getattr(self._stub, rpc)(metadata=self._metadata(principal), timeout=self._stream_timeout)
         try:
-            await call.write(header)
+            await self._progress(call.write(header))
             sent = 0
-            async for chunk in chunks:
+            async for chunk in chunks:  # the HTTP client's pace: not bounded here
                 for start in range(0, len(chunk), self.chunk_size):
                     piece = chunk[start : start + self.chunk_size]
-                    await call.write(message_type(data=piece))
+                    await self._progress(call.write(message_type(data=piece)))
                     sent += len(piece)
             # Only this message makes storage commit: a stream cut short is never taken as complete.
-            await call.write(message_type(end=pb.ContentEnd(size=sent)))
-            await call.done_writing()
-            return await call  # type: ignore[no-any-return]
-        except grpc.aio.AioRpcError as error:
-            raise StorageCallError.from_rpc(error) from None
-        except asyncio.InvalidStateError:
+            await self._progress(call.write(message_type(end=pb.ContentEnd(size=sent))))
+            await self._progress(call.done_writing())
+            # Committing makes storage flush what it received to disk: allow time in proportion to the size.
+            return await self._progress(call, extra=sent / COMMIT_BYTES_PER_SECOND)  # type: ignore[no-any-return]
+        except (grpc.aio.AioRpcError, asyncio.InvalidStateError) as error:
             # Storage answered before the upload ended (e.g. a lock conflict found at the header): its answer.
+            # A write racing that answer fails in grpc.aio with INTERNAL "Internal error from Core", which hides
+            # the answer; the call itself still ends with storage's status a moment later, so wait for that.
             try:
-                return await call  # type: ignore[no-any-return]
-            except grpc.aio.AioRpcError as error:
-                raise StorageCallError.from_rpc(error) from None
+                async with asyncio.timeout(self._timeout):
+                    return await call  # type: ignore[no-any-return]
+            except grpc.aio.AioRpcError as final:
+                raise StorageCallError.from_rpc(final) from None
+            except TimeoutError:
+                call.cancel()
+                if isinstance(error, grpc.aio.AioRpcError):
+                    raise StorageCallError.from_rpc(error) from None
+                raise StorageCallError(grpc.StatusCode.UNAVAILABLE, "storage did not answer the upload") from None
         except BaseException:
             call.cancel()
             raise
+
+    async def _progress(self, step: Awaitable[T], extra: float = 0.0) -> T:
+        """One step of a content stream. The stream as a whole may take up to the stream timeout, but storage must
+        take each step (start a read, send the next chunk, accept one, commit) within the call timeout: a storage
+        service that stops answering mid-stream is stuck, and the request fails instead of hanging."""
+        try:
+            async with asyncio.timeout(self._timeout + extra):
+                return await step
+        except TimeoutError:
+            raise StorageCallError(grpc.StatusCode.DEADLINE_EXCEEDED, "storage stopped answering mid-stream") from None
 
     async def rename_file(
         self, file_id: str, new_name: str, preconditions: pb.Preconditions, principal: Principal

@@ -8,17 +8,19 @@ class InvalidName(ValueError):
 
 
 def decode(header: str) -> str:
-    """Decode a UTF-7 header value. A value that is not ASCII is taken as it is (some clients send UTF-8).
-    Python's decoder lets some invalid input through as lone surrogates: those are refused, never stored."""
+    """Decode a UTF-7 header value. A value that is not ASCII is raw UTF-8 from a client that does not encode
+    (Starlette hands header bytes over as latin-1); one that does not decode as UTF-7 is taken as it is (a client
+    that sent `C++.docx` unencoded). Python's decoder lets some invalid input through as lone surrogates: those
+    are refused, never stored."""
     try:
-        raw = header.encode("ascii")
-    except UnicodeEncodeError:
+        decoded = header.encode("ascii").decode("utf-7")
+    except UnicodeDecodeError:
         decoded = header
-    else:
+    except UnicodeEncodeError:
         try:
-            decoded = raw.decode("utf-7")
-        except UnicodeDecodeError:
-            raise InvalidName("the name is not valid UTF-7") from None
+            decoded = header.encode("latin-1").decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            decoded = header
     try:
         decoded.encode("utf-8")
     except UnicodeEncodeError:

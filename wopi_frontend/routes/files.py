@@ -43,6 +43,7 @@ async def put_user_info(request: Request, file_id: FileId, token: AccessToken) -
         user_info = body.decode("utf-8")
     except UnicodeDecodeError:
         raise BadRequest("the user info is not UTF-8") from None
+    await context_of(request).storage.stat_file(file_id, token.user)  # 404 for a file that is gone
     await context_of(request).storage.set_user_info(user_info, token.user)
     return Response()
 
