@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from wopi_frontend import host_page, sessions_api
 from wopi_frontend.context import WopiContext
 from wopi_frontend.errors import WopiError, handle_error
-from wopi_frontend.routes import contents, files
+from wopi_frontend.routes import browser, contents, files
 from wopi_frontend.settings import FrontendSettings
 from wopi_frontend.storage_client import StorageCallError, StorageClient
 from wopi_frontend.tokens import TokenIssuer
@@ -86,6 +86,7 @@ def create_app(settings: FrontendSettings, storage: StorageClient | None = None)
         Route("/api/v1/sessions", sessions_api.create_session, methods=["POST"]),
         Route("/host/{file_id}", host_page.host_page, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
+        *browser.ROUTES,
     ]
     app = Starlette(
         routes=routes,

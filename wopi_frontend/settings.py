@@ -35,6 +35,20 @@ class FrontendSettings:
     lock_ttl: int = 30 * 60  # seconds: WOPI locks expire 30 minutes after they were set or refreshed
     brand_name: str = "wopi-host"
     log_level: str = "info"
+    # The WOPI client (Office for the web, Collabora Online, ONLYOFFICE): its discovery XML, fetched at start
+    # and refreshed every `discovery_refresh` seconds (and at once when a proof check fails or passes only
+    # with the old key). None: no editor; the pages say so.
+    discovery_url: str | None = None
+    discovery_refresh: int = 12 * 3600
+    # Verify X-WOPI-Proof on every WOPI request when the discovery has a proof key. Switch off only for a
+    # client that cannot sign (the open-source validator CLI without keys).
+    proof_keys: bool = True
+    # Which client's conventions to follow: "auto" (from the discovery), "office", "collabora", "onlyoffice".
+    wopi_client: str = "auto"
+    # Who uses the file browser and host pages: the user named by this request header, set by a trusted
+    # reverse proxy that authenticates people (e.g. X-Forwarded-User), or, in development, one fixed user.
+    identity_header: str | None = None
+    dev_user: str | None = None
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.public_url)
@@ -46,6 +60,12 @@ class FrontendSettings:
             raise ValueError("api_key must be at least 16 characters")
         if self.max_file_size <= 0 or self.token_ttl <= 0 or self.lock_ttl <= 0 or self.storage_timeout <= 0:
             raise ValueError("sizes and durations must be positive")
+        if not 12 * 3600 <= self.discovery_refresh <= 24 * 3600:
+            raise ValueError("discovery_refresh must be between 12 and 24 hours (43200-86400 seconds)")
+        if self.wopi_client not in ("auto", "office", "collabora", "onlyoffice"):
+            raise ValueError("wopi_client must be auto, office, collabora or onlyoffice")
+        if self.discovery_url is not None and urlsplit(self.discovery_url).scheme not in ("http", "https"):
+            raise ValueError("discovery_url must be an http(s) URL")
 
     @property
     def base_url(self) -> str:
