@@ -7,7 +7,8 @@ PORT ?= 8080
 
 .PHONY: install system-deps run test check lint generate check-generated benchmark clean
 
-# Debian packages the tests need: real servers, not mocks (PostgreSQL for the sql backend).
+# Debian packages the tests need: real servers, not mocks (PostgreSQL for the sql backend, Chromium for the
+# browser tests).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # The virtual environment, rebuilt when pyproject.toml changes.
@@ -22,6 +23,7 @@ install: $(VENV)/.installed
 system-deps:
 	@missing=""; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
