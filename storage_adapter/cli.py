@@ -57,6 +57,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-file-size", type=int, help="largest accepted file in bytes (default: 0, no limit)")
     parser.add_argument("--max-versions-kept", type=int, help="earlier versions kept per file (default: 10)")
     parser.add_argument("--log-level", choices=["debug", "info", "warning", "error"], help="default: info")
+    sql = parser.add_argument_group("sql and s3 backends")
+    sql.add_argument(
+        "--database-url",
+        help="sqlite:///path.db or postgresql://user@host:port/db (a URL with a password: prefer "
+        "WOPI_STORAGE_DATABASE_URL or --database-url-file, which stay out of process listings)",
+    )
+    sql.add_argument("--database-url-file", type=Path, help="file holding the database URL")
+    sql.add_argument("--database-pool-size", type=int, help="database connections per process (default: 10)")
+    s3 = parser.add_argument_group("s3 backend (credentials: the standard AWS_* variables)")
+    s3.add_argument("--s3-endpoint", help="endpoint URL of an S3-compatible store (default: AWS)")
+    s3.add_argument("--s3-bucket", help="bucket holding the contents")
+    s3.add_argument("--s3-prefix", help="key prefix of the contents' objects (default: blobs/)")
+    s3.add_argument("--s3-region", help="region (default: from the AWS configuration)")
+    s3.add_argument("--s3-create-bucket", type=_flag, nargs="?", const=True, help="create the bucket if missing")
     return parser
 
 
@@ -70,6 +84,10 @@ def settings_from(args: argparse.Namespace, environ: Mapping[str, str]) -> Adapt
     secret_file = pick("secret_file")
     secret = Path(secret_file).read_text().strip() if secret_file else environ.get(ENV_PREFIX + "SECRET") or None
     values: dict[str, object] = {"secret": secret}
+    url_file = pick("database_url_file")
+    database_url = Path(url_file).read_text().strip() if url_file else pick("database_url")
+    if database_url:
+        values["database_url"] = database_url
     conversions = {
         "backend": str,
         "root": Path,
@@ -80,6 +98,12 @@ def settings_from(args: argparse.Namespace, environ: Mapping[str, str]) -> Adapt
         "max_file_size": int,
         "max_versions_kept": int,
         "log_level": str,
+        "database_pool_size": int,
+        "s3_endpoint": str,
+        "s3_bucket": str,
+        "s3_prefix": str,
+        "s3_region": str,
+        "s3_create_bucket": _flag,
     }
     for name, convert in conversions.items():
         raw = pick(name)

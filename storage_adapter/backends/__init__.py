@@ -5,7 +5,7 @@ from __future__ import annotations
 from storage_adapter.backends.base import StorageBackend
 from storage_adapter.settings import AdapterSettings, BackendName
 
-BACKENDS: tuple[BackendName, ...] = ("memory", "filesystem")
+BACKENDS: tuple[BackendName, ...] = ("memory", "filesystem", "sql", "s3")
 
 
 def create_backend(settings: AdapterSettings) -> StorageBackend:
@@ -25,5 +25,30 @@ def create_backend(settings: AdapterSettings) -> StorageBackend:
 
             return FilesystemBackend(
                 settings.root, max_versions_kept=settings.max_versions_kept, max_file_size=settings.max_file_size
+            )
+        case "sql":
+            from storage_adapter.backends.sql import SqlBackend
+
+            assert settings.database_url is not None  # checked by AdapterSettings
+            return SqlBackend(
+                settings.database_url,
+                max_versions_kept=settings.max_versions_kept,
+                max_file_size=settings.max_file_size,
+                pool_size=settings.database_pool_size,
+            )
+        case "s3":
+            from storage_adapter.backends.s3 import create_s3_backend
+
+            assert settings.database_url is not None  # checked by AdapterSettings
+            return create_s3_backend(
+                settings.database_url,
+                settings.s3_endpoint,
+                settings.s3_bucket,
+                prefix=settings.s3_prefix,
+                region=settings.s3_region,
+                create_bucket=settings.s3_create_bucket,
+                max_versions_kept=settings.max_versions_kept,
+                max_file_size=settings.max_file_size,
+                pool_size=settings.database_pool_size,
             )
     raise ValueError(f"unknown backend {settings.backend!r}; choose one of {', '.join(BACKENDS)}")

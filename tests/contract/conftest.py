@@ -1,7 +1,8 @@
 """Fixtures of the contract suite.
 
-Without options, every test runs once per in-process backend (memory, filesystem), each on a fresh, empty
-instance served over real gRPC on a loopback port, and once more against a real `wopi-storage` process with
+Without options, every test runs once per in-process backend (memory, filesystem, sql on SQLite, sql on a real
+PostgreSQL, s3 on a real SeaweedFS), each on a fresh, empty instance (a new database, a new bucket) served over
+real gRPC on a loopback port, and once more against a real `wopi-storage` process with
 the filesystem backend (one process for the session, as a vendor's adapter would be).
 
 With `--storage-target HOST:PORT` (and `--storage-secret`, or WOPI_STORAGE_TARGET / WOPI_STORAGE_SECRET) every
@@ -71,7 +72,21 @@ def adapter_address(
         process = request.getfixturevalue("adapter_process")
         yield AdapterAddress(process.target, process.secret)
         return
-    with InProcessAdapter(backend_name, tmp_path_factory.mktemp(f"{backend_name}-root")) as adapter:
+    settings: dict[str, object] = {}
+    if backend_name == "sql-postgresql":
+        settings["database_url"] = request.getfixturevalue("postgres_server").fresh_database()
+    if backend_name == "s3-seaweedfs":
+        seaweed = request.getfixturevalue("seaweedfs_server")
+        monkeypatch = request.getfixturevalue("monkeypatch")
+        for name, value in seaweed.aws_environ().items():  # the S3 client reads the standard AWS variables
+            monkeypatch.setenv(name, value)
+        root = tmp_path_factory.mktemp("s3-metadata")
+        settings.update(
+            database_url=f"sqlite:///{root / 'metadata.db'}",
+            s3_endpoint=seaweed.endpoint_url,
+            s3_bucket=seaweed.fresh_bucket(),
+        )
+    with InProcessAdapter(backend_name, tmp_path_factory.mktemp(f"{backend_name}-root"), **settings) as adapter:
         yield AdapterAddress(adapter.target, adapter.secret)
 
 

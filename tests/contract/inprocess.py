@@ -19,16 +19,21 @@ from storage_adapter.backends.base import StorageBackend
 from storage_adapter.server import StorageServer, start_server
 from storage_adapter.settings import AdapterSettings
 
-IN_PROCESS_BACKENDS = ("memory", "filesystem")
+IN_PROCESS_BACKENDS = ("memory", "filesystem", "sql-sqlite", "sql-postgresql", "s3-seaweedfs")
 
 
 class InProcessAdapter:
-    def __init__(self, backend_name: str, root: Path) -> None:
+    def __init__(self, backend_name: str, root: Path, **settings: object) -> None:
+        """`backend_name` is one of IN_PROCESS_BACKENDS; `settings` add to AdapterSettings (the database URL,
+        the bucket). The memory and sql-sqlite variants run with limits, so that the suite also exercises
+        RESOURCE_EXHAUSTED and bounded history; the others run with their defaults, as operators run them."""
         self.secret = secrets.token_urlsafe(24)
-        # The memory backend runs with limits, so that the suite also exercises RESOURCE_EXHAUSTED and bounded
-        # history; the filesystem backend runs with its defaults, as operators run it.
-        limits = {"max_file_size": 128 * 1024 * 1024, "max_versions_kept": 3} if backend_name == "memory" else {}
-        self.settings = AdapterSettings(backend=backend_name, root=root, secret=self.secret, **limits)  # type: ignore[arg-type]
+        backend = backend_name.split("-", 1)[0]
+        if backend_name in ("memory", "sql-sqlite"):
+            settings = {"max_file_size": 128 * 1024 * 1024, "max_versions_kept": 3, **settings}
+        if backend_name == "sql-sqlite":
+            settings.setdefault("database_url", f"sqlite:///{root / 'storage.db'}")
+        self.settings = AdapterSettings(backend=backend, root=root, secret=self.secret, **settings)  # type: ignore[arg-type]
         self.backend: StorageBackend = create_backend(self.settings)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name=f"adapter-{backend_name}", daemon=True)

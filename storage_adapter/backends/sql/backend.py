@@ -1,0 +1,285 @@
+"""The `sql` backend: metadata in SQLite or PostgreSQL tables, contents in a `ContentStore`.
+
+One implementation for both databases (`database.py` holds their differences). Every check-and-change is one
+transaction of `metadata.py`, run in a worker thread, that locks the rows it depends on: several adapter
+processes on one PostgreSQL database ("replicas") stay correct together, and so do several processes on one
+SQLite file (whose write lock serializes them).
+
+A write streams its chunks into a new blob first, outside any metadata transaction (committing as it goes, so
+transactions stay small), then in one short transaction locks the file's row, checks the preconditions, swaps
+the blob pointer, records the old version in the history and prunes it. The blobs a commit stops referencing
+are deleted after it commits; a blob that no commit took (a failed or lost upload) is deleted at once, and
+whatever a crash leaves behind is removed by the garbage collector, at start and then periodically.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable, Iterable
+from datetime import timedelta
+from typing import TypeVar
+
+from storage_adapter import locks
+from storage_adapter.backends.base import Clock, FileReader, StorageBackend, utc_now
+from storage_adapter.backends.content_store import ContentStore, StoredBlob
+from storage_adapter.backends.sql import metadata
+from storage_adapter.backends.sql.content import CHUNK_SIZE, DatabaseContentStore
+from storage_adapter.backends.sql.database import Database, Mode, Tx
+from storage_adapter.backends.sql.migrations import migrate
+from storage_adapter.errors import OutOfRange, TooLarge
+from storage_adapter.types import (
+    Capabilities,
+    ContainerId,
+    ContainerMeta,
+    FileId,
+    FileMeta,
+    Item,
+    Preconditions,
+    Principal,
+    Version,
+    VersionMeta,
+)
+
+T = TypeVar("T")
+logger = logging.getLogger("storage_adapter.sql")
+
+GC_GRACE = timedelta(hours=1)
+GC_INTERVAL = timedelta(minutes=10)
+
+
+class SqlBackend(StorageBackend):
+    def __init__(
+        self,
+        database_url: str,
+        *,
+        content_store: ContentStore | None = None,
+        max_versions_kept: int = 10,
+        max_file_size: int = 0,
+        clock: Clock = utc_now,
+        pool_size: int = 10,
+        gc_grace: timedelta = GC_GRACE,
+        gc_interval: timedelta = GC_INTERVAL,
+    ) -> None:
+        """`gc_grace`: how long an unreferenced blob is kept (an upload in progress, or one about to be
+        committed, must never be older than this). `gc_interval`: time between collections after start."""
+        capabilities = Capabilities(
+            adapter_name="sql",
+            adapter_version="1",
+            max_file_size=max_file_size,
+            max_chunk_size=CHUNK_SIZE,
+            max_lock_id_length=1024,
+            max_lock_ttl=timedelta(hours=24),
+            max_name_length=255,  # UTF-8 bytes
+            containers=True,
+            version_history=True,
+            max_versions_kept=max_versions_kept,  # 0: no limit
+            sha256=True,
+        )
+        super().__init__(capabilities, clock)
+        self._database = Database(database_url, pool_size=pool_size)
+        self._content = content_store or DatabaseContentStore(self._database, clock=clock)
+        self._gc_grace = gc_grace
+        self._gc_interval = gc_interval
+        self._gc_task: asyncio.Task[None] | None = None
+        self._root: ContainerMeta | None = None
+
+    async def start(self) -> None:
+        """Apply the migrations this database lacks, then collect garbage once and every `gc_interval`."""
+        try:
+            applied = await migrate(self._database)
+            if applied:
+                logger.info("applied schema migrations %s", applied)
+            self._root = await self._run(metadata.root, Mode.AUTOCOMMIT)
+            await self._content.start()
+        except BaseException:
+            await self._database.close()
+            raise
+        await self._collect_quietly()
+        self._gc_task = asyncio.create_task(self._collect_periodically(), name="sql-backend-gc")
+
+    async def close(self) -> None:
+        task, self._gc_task = self._gc_task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self._content.close()
+        await self._database.close()
+
+    async def collect_garbage(self) -> int:
+        """Remove the blobs no file or version uses, once older than the grace period; how many were removed."""
+        referenced = await self._run(metadata.referenced_blobs, Mode.SNAPSHOT)
+        removed = await self._content.collect_garbage(referenced, self.clock() - self._gc_grace)
+        if removed:
+            logger.info("removed %d unreferenced blobs", removed)
+        return removed
+
+    # ---- containers ----
+
+    async def root_container(self) -> ContainerMeta:
+        if self._root is None:
+            raise RuntimeError("the sql backend is not started")
+        return self._root
+
+    async def get_container(self, container_id: ContainerId) -> ContainerMeta:
+        return await self._run(lambda tx: metadata.get_container(tx, container_id), Mode.AUTOCOMMIT)
+
+    async def list_children(self, container_id: ContainerId, extensions: frozenset[str]) -> AsyncIterator[Item]:
+        children = await self._run(
+            lambda tx: metadata.list_children(tx, container_id, extensions, self.clock()), Mode.SNAPSHOT
+        )
+        for child in children:
+            yield child
+
+    async def lookup_child(self, container_id: ContainerId, name: str) -> Item:
+        return await self._run(lambda tx: metadata.lookup_child(tx, container_id, name, self.clock()), Mode.SNAPSHOT)
+
+    async def create_container(self, parent_id: ContainerId, name: str, principal: Principal) -> ContainerMeta:
+        return await self._run(lambda tx: metadata.create_container(tx, parent_id, name, principal, self.clock()))
+
+    async def rename_container(self, container_id: ContainerId, new_name: str) -> ContainerMeta:
+        return await self._run(lambda tx: metadata.rename_container(tx, container_id, new_name, self.clock()))
+
+    async def delete_container(self, container_id: ContainerId) -> None:
+        await self._run(lambda tx: metadata.delete_container(tx, container_id))
+
+    async def ancestors(self, item: FileId | ContainerId, is_file: bool) -> list[ContainerMeta]:
+        return await self._run(lambda tx: metadata.ancestors(tx, item, is_file), Mode.SNAPSHOT)
+
+    # ---- files ----
+
+    async def stat_file(self, file_id: FileId) -> FileMeta:
+        return await self._run(lambda tx: metadata.stat_file(tx, file_id, self.clock()), Mode.AUTOCOMMIT)
+
+    async def open_file(self, file_id: FileId, offset: int, length: int, version: Version | None) -> FileReader:
+        meta, blob_id = await self._run(lambda tx: metadata.locate(tx, file_id, version, self.clock()), Mode.SNAPSHOT)
+        if offset > meta.size:
+            raise OutOfRange("the offset is past the end of the file")
+        end = meta.size if length == 0 else min(meta.size, offset + length)
+        if end == offset:
+            return FileReader(meta, _nothing())
+        return FileReader(meta, self._content.read(blob_id, offset, end - offset, self.capabilities.max_chunk_size))
+
+    async def write_file(
+        self, file_id: FileId, preconditions: Preconditions, chunks: AsyncIterator[bytes], principal: Principal
+    ) -> FileMeta:
+        locks.check_preconditions(await self.stat_file(file_id), preconditions, self.clock())  # fail early
+        blob = await self._content.put(self._limited(chunks))
+        max_kept = self.capabilities.max_versions_kept
+        return await self._commit(
+            blob, lambda tx: metadata.write_file(tx, file_id, preconditions, blob, principal, self.clock(), max_kept)
+        )
+
+    async def create_file(
+        self, container_id: ContainerId, name: str, chunks: AsyncIterator[bytes], principal: Principal
+    ) -> FileMeta:
+        def check(tx: Tx) -> None:  # fail early, before the upload
+            metadata.container_row(tx, container_id)
+            metadata.require_free(tx, container_id, name, self.clock())
+
+        await self._run(check, Mode.SNAPSHOT)
+        blob = await self._content.put(self._limited(chunks))
+        meta = await self._commit(
+            blob, lambda tx: (metadata.create_file(tx, container_id, name, blob, principal, self.clock()), [])
+        )
+        return meta
+
+    async def rename_file(
+        self, file_id: FileId, new_name: str, preconditions: Preconditions, principal: Principal
+    ) -> FileMeta:
+        return await self._run(lambda tx: metadata.rename_file(tx, file_id, new_name, preconditions, self.clock()))
+
+    async def delete_file(self, file_id: FileId, preconditions: Preconditions) -> None:
+        dropped = await self._run(lambda tx: metadata.delete_file(tx, file_id, preconditions, self.clock()))
+        await self._discard(dropped)
+
+    # ---- locks ----
+
+    async def update_lock(self, file_id: FileId, transition: locks.LockTransition) -> FileMeta:
+        return await self._run(lambda tx: metadata.update_lock(tx, file_id, transition, self.clock()))
+
+    # ---- per-user info ----
+
+    async def get_user_info(self, user_id: str) -> str:
+        return await self._run(lambda tx: metadata.get_user_info(tx, user_id), Mode.AUTOCOMMIT)
+
+    async def set_user_info(self, user_id: str, user_info: str) -> None:
+        await self._run(lambda tx: metadata.set_user_info(tx, user_id, user_info))
+
+    # ---- version history ----
+
+    async def list_versions(self, file_id: FileId) -> list[VersionMeta]:
+        return await self._run(lambda tx: metadata.list_versions(tx, file_id), Mode.SNAPSHOT)
+
+    async def restore_version(
+        self, file_id: FileId, version: Version, preconditions: Preconditions, principal: Principal
+    ) -> FileMeta:
+        max_kept = self.capabilities.max_versions_kept
+        meta, dropped = await self._run(
+            lambda tx: metadata.restore_version(tx, file_id, version, preconditions, principal, self.clock(), max_kept)
+        )
+        await self._discard(dropped)
+        return meta
+
+    # ---- helpers ----
+
+    async def _run(self, work: Callable[[Tx], T], mode: Mode = Mode.WRITE) -> T:
+        return await self._database.run(work, mode)
+
+    async def _commit(self, blob: StoredBlob, work: Callable[[Tx], tuple[FileMeta, list[str]]]) -> FileMeta:
+        """Run the transaction that makes `blob` a file's contents. If it does not get as far as COMMIT, the blob
+        is deleted; after it commits, the blobs it stopped using are. (A COMMIT that fails after the work is
+        done leaves the blob to the garbage collector: deleting a blob that a commit may have kept is the one
+        thing never to do.)"""
+        reached_commit = False
+
+        def transaction(tx: Tx) -> tuple[FileMeta, list[str]]:
+            nonlocal reached_commit
+            result = work(tx)
+            reached_commit = True
+            return result
+
+        try:
+            meta, dropped = await self._run(transaction)
+        except BaseException:
+            if not reached_commit:
+                await self._discard([blob.blob_id])
+            raise
+        await self._discard(dropped)
+        return meta
+
+    async def _discard(self, blob_ids: Iterable[str]) -> None:
+        """Delete blobs nothing uses any more; a failure only leaves them to the garbage collector."""
+        blob_ids = list(blob_ids)
+        if not blob_ids:
+            return
+        try:
+            await asyncio.shield(self._content.delete(blob_ids))
+        except Exception:
+            logger.warning("could not delete %d unused blobs; the garbage collector will", len(blob_ids), exc_info=True)
+
+    async def _limited(self, chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+        limit, total = self.capabilities.max_file_size, 0
+        async for chunk in chunks:
+            total += len(chunk)
+            if limit and total > limit:
+                raise TooLarge(f"the contents are larger than {limit} bytes")
+            yield chunk
+
+    async def _collect_quietly(self) -> None:
+        try:
+            await self.collect_garbage()
+        except Exception:
+            logger.warning("garbage collection failed; it will be retried", exc_info=True)
+
+    async def _collect_periodically(self) -> None:
+        while True:
+            await asyncio.sleep(self._gc_interval.total_seconds())
+            await self._collect_quietly()
+
+
+async def _nothing() -> AsyncIterator[bytes]:
+    return
+    yield b""

@@ -1,0 +1,332 @@
+"""One database, SQLite or PostgreSQL, behind one small seam: a pool of connections, explicit transactions run
+in worker threads, and the few SQL differences between the two (`Dialect`).
+
+Both drivers (the standard `sqlite3`, and psycopg 3) block, so every database call runs in a worker thread
+(`asyncio.to_thread`) and the event loop keeps serving other requests.
+
+Why nothing can interleave inside a transaction: a transaction runs from BEGIN to COMMIT inside ONE
+worker-thread call, on ONE connection that the pool lends to one caller at a time. The pool takes a connection
+back only once its thread is done with it, even when the caller is cancelled meanwhile (a thread cannot be
+stopped: `_to_end` waits for it), so no request ever sees another one's half-done transaction. Connections are
+acquired on the event loop, never in a worker thread, so waiting for a connection never ties up a thread that
+another request needs in order to give its connection back.
+
+Transaction kinds:
+- WRITE: PostgreSQL `BEGIN` (READ COMMITTED; the statements lock the rows they check: `SELECT ... FOR UPDATE`),
+  SQLite `BEGIN IMMEDIATE` (the database's write lock, taken up front). SQLite writers of one process also
+  queue on a lock of their own per database file, instead of polling SQLite's busy handler.
+- SNAPSHOT: a consistent read of several statements: PostgreSQL `REPEATABLE READ READ ONLY`, SQLite a deferred
+  `BEGIN` (in WAL mode its first read fixes the snapshot; writers go on meanwhile).
+- AUTOCOMMIT: one statement, no transaction around it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import functools
+import os
+import sqlite3
+import threading
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from storage_adapter.errors import Unavailable
+
+T = TypeVar("T")
+Params = Sequence[Any]
+
+
+class Mode(enum.Enum):
+    WRITE = "write"
+    SNAPSHOT = "snapshot"
+    AUTOCOMMIT = "autocommit"
+
+
+class RowLock(enum.Enum):
+    """PostgreSQL row-lock strengths. SQLite needs none: a write transaction holds the whole database."""
+
+    NONE = ""
+    UPDATE = " FOR UPDATE"  # changes or deletes the row: waits for every other lock on it
+    NO_KEY_UPDATE = " FOR NO KEY UPDATE"  # changes the row, but children may still be added under it
+    KEY_SHARE = " FOR KEY SHARE"  # the row must stay while we add a child under it
+
+
+@dataclass(frozen=True)
+class Dialect:
+    name: str  # "sqlite" or "postgresql"
+    binary: str  # the column type of byte strings
+    identity: str  # an auto-incremented integer primary key
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.name == "postgresql"
+
+
+SQLITE = Dialect("sqlite", "BLOB", "INTEGER PRIMARY KEY AUTOINCREMENT")
+POSTGRES = Dialect("postgresql", "BYTEA", "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY")
+
+_BEGIN = {
+    (SQLITE, Mode.WRITE): "BEGIN IMMEDIATE",
+    (SQLITE, Mode.SNAPSHOT): "BEGIN",
+    (POSTGRES, Mode.WRITE): "BEGIN",
+    (POSTGRES, Mode.SNAPSHOT): "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+}
+
+_SQLITE_WRITERS: dict[str, threading.Lock] = {}
+_SQLITE_WRITERS_GUARD = threading.Lock()
+
+
+def parse_url(url: str) -> tuple[Dialect, str]:
+    """`sqlite:///relative/path.db`, `sqlite:////absolute/path.db` (SQLAlchemy's spelling), or
+    `postgresql://user:password@host:port/database` (also `postgres://` and `postgresql+psycopg://`)."""
+    if url.startswith("sqlite:///"):
+        path = url.removeprefix("sqlite:///")
+        if not path or path.startswith(":memory:") or "?" in path:
+            raise ValueError("a sqlite URL names a database file: sqlite:///path/to/file.db")
+        return SQLITE, path
+    scheme, separator, rest = url.partition("://")
+    if separator and scheme in ("postgresql", "postgres", "postgresql+psycopg"):
+        return POSTGRES, f"postgresql://{rest}"
+    raise ValueError("the database URL must start with sqlite:/// or postgresql://")
+
+
+@functools.lru_cache(maxsize=512)
+def _postgres_sql(sql: str) -> str:
+    if "%" in sql:
+        raise ValueError("SQL text must not contain '%': parameters are written '?'")
+    return sql.replace("?", "%s")
+
+
+class Tx:
+    """The statements of one transaction. SQL is written once, with `?` parameters, for both databases."""
+
+    def __init__(self, connection: Any, dialect: Dialect) -> None:
+        self._connection = connection
+        self.dialect = dialect
+
+    def execute(self, sql: str, params: Params = ()) -> int:
+        """Run a statement; the number of rows it changed."""
+        return int(self._cursor(sql, params).rowcount)
+
+    def one(self, sql: str, params: Params = (), *, binary: bool = False) -> tuple[Any, ...] | None:
+        row = self._cursor(sql, params, binary=binary).fetchone()
+        return tuple(row) if row is not None else None
+
+    def all(self, sql: str, params: Params = ()) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in self._cursor(sql, params).fetchall()]
+
+    def lock(self, strength: RowLock) -> str:
+        """The clause to append to a one-table SELECT to lock its rows until the transaction ends."""
+        return strength.value if self.dialect.is_postgres else ""
+
+    def unless_taken(self, sql: str, params: Params = ()) -> bool:
+        """Run an INSERT or UPDATE that a UNIQUE constraint may refuse (another transaction won the race for
+        the same key). False if refused; the transaction stays usable (a savepoint undoes the statement)."""
+        self.execute("SAVEPOINT unless_taken")
+        try:
+            self.execute(sql, params)
+        except Exception as error:
+            if not _is_unique_violation(error):
+                raise
+            self.execute("ROLLBACK TO SAVEPOINT unless_taken")
+            self.execute("RELEASE SAVEPOINT unless_taken")
+            return False
+        self.execute("RELEASE SAVEPOINT unless_taken")
+        return True
+
+    def _cursor(self, sql: str, params: Params, *, binary: bool = False) -> Any:
+        if self.dialect.is_postgres:
+            return self._connection.execute(_postgres_sql(sql), params, binary=binary)
+        return self._connection.execute(sql, params)
+
+
+def _is_unique_violation(error: Exception) -> bool:
+    if isinstance(error, sqlite3.IntegrityError):
+        return "UNIQUE constraint failed" in str(error)
+    if type(error).__module__.startswith("psycopg"):
+        import psycopg.errors
+
+        return isinstance(error, psycopg.errors.UniqueViolation)
+    return False
+
+
+def _translate(error: Exception) -> Exception | None:
+    """A driver error that means "try again later" as the storage error UNAVAILABLE; None for any other."""
+    if isinstance(error, sqlite3.OperationalError):
+        text = str(error)
+        return Unavailable(f"the database is busy: {text}") if "locked" in text or "busy" in text else None
+    if type(error).__module__.startswith("psycopg"):
+        import psycopg
+
+        if isinstance(error, psycopg.OperationalError | psycopg.InterfaceError):
+            return Unavailable(f"the database is unavailable: {type(error).__name__}")
+    return None
+
+
+async def _to_end(awaitable: Awaitable[T]) -> T:
+    """Await a worker thread's job to its end even if cancelled meanwhile (the thread cannot be stopped, and its
+    connection must not be lent again while it runs); the cancellation is re-raised once the job is done."""
+    task = asyncio.ensure_future(awaitable)
+    cancelled = False
+    while not task.done():
+        try:
+            await asyncio.wait([task])
+        except asyncio.CancelledError:
+            cancelled = True
+    if cancelled:
+        if not task.cancelled():
+            task.exception()  # retrieved: the caller hears of the cancellation instead
+        raise asyncio.CancelledError
+    return task.result()
+
+
+class Session:
+    """One connection held across several calls: a snapshot read that spans a whole download."""
+
+    def __init__(self, database: Database, connection: Any) -> None:
+        self._database = database
+        self._connection: Any = connection
+
+    async def call(self, work: Callable[[Tx], T]) -> T:
+        if self._connection is None:
+            raise RuntimeError("the session is closed")
+        tx = Tx(self._connection, self._database.dialect)
+        return await _to_end(asyncio.to_thread(_translated, lambda: work(tx)))
+
+    async def close(self) -> None:
+        """End the transaction and give the connection back. Idempotent."""
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            try:
+                await _to_end(asyncio.to_thread(_rollback, connection))
+            finally:
+                self._database._release(connection)
+
+
+class Database:
+    def __init__(self, url: str, *, pool_size: int = 10, pool_timeout: float = 30.0) -> None:
+        self.dialect, self._target = parse_url(url)
+        self._pool_timeout = pool_timeout
+        self._slots = asyncio.Semaphore(pool_size)
+        self._idle: list[Any] = []
+        self._closed = False
+        self._writer: threading.Lock | None = None
+        if not self.dialect.is_postgres:
+            with _SQLITE_WRITERS_GUARD:
+                self._writer = _SQLITE_WRITERS.setdefault(os.path.realpath(self._target), threading.Lock())
+
+    async def run(self, work: Callable[[Tx], T], mode: Mode = Mode.WRITE) -> T:
+        """Run `work` as one transaction of the given kind, in a worker thread, on a connection of its own."""
+        connection = await self._acquire()
+        try:
+            return await _to_end(asyncio.to_thread(_translated, lambda: self._transact(connection, work, mode)))
+        finally:
+            self._release(connection)
+
+    async def session(self) -> Session:
+        """A connection with an open SNAPSHOT transaction, for a read made of many calls. Close it."""
+        connection = await self._acquire()
+        begin = _BEGIN[self.dialect, Mode.SNAPSHOT]
+        try:
+            await _to_end(asyncio.to_thread(_translated, lambda: connection.execute(begin)))
+        except BaseException:
+            self._release(connection)
+            raise
+        return Session(self, connection)
+
+    async def close(self) -> None:
+        """Close the idle connections; those still lent out are closed when they come back."""
+        self._closed = True
+        idle, self._idle = self._idle, []
+        for connection in idle:
+            await asyncio.to_thread(connection.close)
+
+    # ---- the pool ----
+
+    async def _acquire(self) -> Any:
+        if self._closed:
+            raise RuntimeError("the database is closed")
+        try:
+            await asyncio.wait_for(self._slots.acquire(), self._pool_timeout)
+        except TimeoutError:
+            raise Unavailable("every database connection is busy") from None
+        if self._idle:
+            return self._idle.pop()
+        connecting = asyncio.ensure_future(asyncio.to_thread(_translated, self._connect))
+        try:
+            return await _to_end(connecting)
+        except BaseException:
+            if not connecting.cancelled() and connecting.exception() is None:  # cancelled once it had connected
+                self._idle.append(connecting.result())
+            self._slots.release()
+            raise
+
+    def _release(self, connection: Any) -> None:
+        if not self._closed and self._reusable(connection):
+            self._idle.append(connection)
+        else:
+            with contextlib.suppress(Exception):  # a broken connection may fail to close; it is dropped anyway
+                connection.close()
+        self._slots.release()
+
+    def _connect(self) -> Any:
+        if self.dialect.is_postgres:
+            try:
+                import psycopg
+            except ImportError:
+                raise RuntimeError("the sql backend needs psycopg for PostgreSQL: install wopi-host[sql]") from None
+            return psycopg.connect(self._target, autocommit=True, application_name="wopi-storage")
+        # isolation_level=None: the module never opens transactions by itself; ours are explicit.
+        connection = sqlite3.connect(self._target, isolation_level=None, check_same_thread=False, timeout=30)
+        connection.execute("PRAGMA busy_timeout = 30000")  # other processes' writers: wait, do not fail
+        connection.execute("PRAGMA journal_mode = WAL")  # readers never block the writer, nor it them
+        connection.execute("PRAGMA synchronous = FULL")  # a returned write survives a power cut
+        connection.execute("PRAGMA foreign_keys = ON")
+        return connection
+
+    def _reusable(self, connection: Any) -> bool:
+        if self.dialect.is_postgres:
+            from psycopg.pq import TransactionStatus
+
+            return not connection.closed and connection.info.transaction_status == TransactionStatus.IDLE
+        return not connection.in_transaction
+
+    def _transact(self, connection: Any, work: Callable[[Tx], T], mode: Mode) -> T:
+        """In the worker thread: BEGIN, work, COMMIT (ROLLBACK if anything fails)."""
+        tx = Tx(connection, self.dialect)
+        if mode is Mode.AUTOCOMMIT:
+            return work(tx)
+        writer = self._writer if mode is Mode.WRITE else None
+        if writer is not None:
+            writer.acquire()
+        try:
+            connection.execute(_BEGIN[self.dialect, mode])
+            try:
+                result = work(tx)
+                connection.execute("COMMIT")
+            except BaseException:
+                _rollback(connection)
+                raise
+            return result
+        finally:
+            if writer is not None:
+                writer.release()
+
+
+def _translated(call: Callable[[], T]) -> T:
+    """Run `call`, turning the driver errors that mean "try again later" into Unavailable."""
+    try:
+        return call()
+    except Exception as error:
+        translated = _translate(error)
+        if translated is None:
+            raise
+        raise translated from error
+
+
+def _rollback(connection: Any) -> None:
+    with contextlib.suppress(Exception):  # nothing to roll back, or the connection is broken (and is dropped)
+        connection.execute("ROLLBACK")

@@ -1,0 +1,369 @@
+"""The metadata transactions: each public function here is the body of ONE database transaction.
+
+A change to a file first locks the file's row (`SELECT ... FOR UPDATE` on PostgreSQL; on SQLite the write
+transaction holds the database), then evaluates the lock and the preconditions on what it read, then makes the
+change, all before COMMIT: no change to the same file, by any replica, can come in between. Adding an item
+locks its container's row in KEY SHARE mode (it must not be deleted meanwhile; other additions go on), and
+deleting a container locks it FOR UPDATE, which waits for those additions and then sees their rows.
+
+Names are claimed by the UNIQUE (parent_id, name) constraint: a check first gives the usual NameConflict, and a
+race the check cannot see (another replica inserted the name after it) is settled by the constraint, whose
+violation is turned into NameConflict with the item that won, read with its live lock.
+
+Contents never pass through here: a transaction only swaps blob ids. It returns the blob ids it stopped
+referencing, for the caller to delete once the transaction has committed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from datetime import datetime
+
+from storage_adapter import locks
+from storage_adapter.backends.content_store import StoredBlob
+from storage_adapter.backends.sql.database import RowLock, Tx
+from storage_adapter.backends.sql.rows import (
+    INSERT_CONTAINER,
+    INSERT_FILE,
+    ITEM_COLUMNS,
+    VERSION_COLUMNS,
+    ItemRow,
+    VersionRow,
+    container_params,
+    file_params,
+    to_us,
+)
+from storage_adapter.errors import ContainerNotEmpty, InvalidArgument, NameConflict, NotFound, Unavailable
+from storage_adapter.types import (
+    ContainerId,
+    ContainerMeta,
+    FileId,
+    FileMeta,
+    Item,
+    LockState,
+    Preconditions,
+    Principal,
+    Version,
+    VersionMeta,
+)
+
+
+def new_id() -> str:
+    return secrets.token_hex(12)
+
+
+def new_version() -> Version:
+    return Version(secrets.token_hex(8))
+
+
+# ---- reading rows ----
+
+
+def _item(tx: Tx, item_id: str, is_file: bool, lock: RowLock = RowLock.NONE) -> ItemRow:
+    row = tx.one(
+        f"SELECT {ITEM_COLUMNS} FROM items WHERE id = ? AND is_file = ?{tx.lock(lock)}", (item_id, int(is_file))
+    )
+    if row is None:
+        raise NotFound("no such file" if is_file else "no such container")
+    return ItemRow.of(row)
+
+
+def file_row(tx: Tx, file_id: FileId, lock: RowLock = RowLock.NONE) -> ItemRow:
+    return _item(tx, file_id, True, lock)
+
+
+def container_row(tx: Tx, container_id: ContainerId, lock: RowLock = RowLock.NONE) -> ItemRow:
+    return _item(tx, container_id, False, lock)
+
+
+def _child(tx: Tx, container_id: ContainerId, name: str) -> ItemRow | None:
+    row = tx.one(f"SELECT {ITEM_COLUMNS} FROM items WHERE parent_id = ? AND name = ?", (container_id, name))
+    return ItemRow.of(row) if row is not None else None
+
+
+def require_free(tx: Tx, container_id: ContainerId, name: str, now: datetime) -> None:
+    existing = _child(tx, container_id, name)
+    if existing is not None:
+        raise NameConflict(container_id, name, existing.item(now))
+
+
+def _claim(tx: Tx, container_id: ContainerId, name: str, now: datetime, sql: str, params: tuple[object, ...]) -> None:
+    """Run the INSERT or UPDATE that gives an item `name` in the container, or raise NameConflict."""
+    require_free(tx, container_id, name, now)
+    if not tx.unless_taken(sql, params):  # another replica committed the name after our check
+        require_free(tx, container_id, name, now)  # raises, naming the winner
+        raise Unavailable("the name was taken and released again concurrently; retry")
+
+
+# ---- containers ----
+
+
+def root(tx: Tx) -> ContainerMeta:
+    row = tx.one(f"SELECT {ITEM_COLUMNS} FROM items WHERE parent_id IS NULL")
+    if row is None:
+        raise RuntimeError("the database has no root container: were the migrations applied?")
+    return ItemRow.of(row).container_meta()
+
+
+def get_container(tx: Tx, container_id: ContainerId) -> ContainerMeta:
+    return container_row(tx, container_id).container_meta()
+
+
+def list_children(tx: Tx, container_id: ContainerId, extensions: frozenset[str], now: datetime) -> list[Item]:
+    container_row(tx, container_id)
+    children = [
+        ItemRow.of(row) for row in tx.all(f"SELECT {ITEM_COLUMNS} FROM items WHERE parent_id = ?", (container_id,))
+    ]
+    suffixes = tuple(extensions)
+    return [
+        child.item(now)
+        for child in children
+        if not (child.is_file and suffixes and not child.name.lower().endswith(suffixes))
+    ]
+
+
+def lookup_child(tx: Tx, container_id: ContainerId, name: str, now: datetime) -> Item:
+    container_row(tx, container_id)
+    child = _child(tx, container_id, name)
+    if child is None:
+        raise NotFound("no item of this name in the container")
+    return child.item(now)
+
+
+def create_container(tx: Tx, parent_id: ContainerId, name: str, principal: Principal, now: datetime) -> ContainerMeta:
+    container_row(tx, parent_id, RowLock.KEY_SHARE)
+    container = ContainerMeta(ContainerId(new_id()), name, parent_id, principal, now)
+    _claim(tx, parent_id, name, now, INSERT_CONTAINER, container_params(container))
+    return container
+
+
+def _non_root(tx: Tx, container_id: ContainerId, lock: RowLock) -> ItemRow:
+    row = container_row(tx, container_id, lock)
+    if row.parent_id is None:
+        raise InvalidArgument("container_id", "the root container cannot be renamed or deleted")
+    return row
+
+
+def rename_container(tx: Tx, container_id: ContainerId, new_name: str, now: datetime) -> ContainerMeta:
+    row = _non_root(tx, container_id, RowLock.NO_KEY_UPDATE)
+    container = row.container_meta()
+    if new_name == container.name:
+        return container
+    parent = ContainerId(container.parent_id or "")
+    _claim(tx, parent, new_name, now, "UPDATE items SET name = ? WHERE id = ?", (new_name, container_id))
+    return dataclasses.replace(container, name=new_name)
+
+
+def delete_container(tx: Tx, container_id: ContainerId) -> None:
+    _non_root(tx, container_id, RowLock.UPDATE)  # waits for transactions adding children, then sees them
+    if tx.one("SELECT 1 FROM items WHERE parent_id = ? LIMIT 1", (container_id,)) is not None:
+        raise ContainerNotEmpty(container_id)
+    tx.execute("DELETE FROM items WHERE id = ?", (container_id,))
+
+
+def ancestors(tx: Tx, item_id: str, is_file: bool) -> list[ContainerMeta]:
+    parent = _item(tx, item_id, is_file).parent_id
+    chain: list[ContainerMeta] = []
+    while parent is not None:
+        container = container_row(tx, ContainerId(parent))
+        chain.append(container.container_meta())
+        parent = container.parent_id
+    return chain[::-1]
+
+
+# ---- files ----
+
+
+def stat_file(tx: Tx, file_id: FileId, now: datetime) -> FileMeta:
+    return file_row(tx, file_id).file_meta(now)
+
+
+def locate(tx: Tx, file_id: FileId, version: Version | None, now: datetime) -> tuple[FileMeta, str]:
+    """The file as it will be read (an earlier version's size and digest when `version` names one) and the
+    blob that holds those bytes."""
+    row = file_row(tx, file_id)
+    meta = row.file_meta(now)
+    if version is None or version == meta.version:
+        return meta, row.blob_id or ""
+    old = _version(tx, file_id, version)
+    meta = dataclasses.replace(meta, version=old.meta.version, size=old.meta.size, sha256=old.meta.sha256)
+    return meta, old.blob_id
+
+
+def _version(tx: Tx, file_id: FileId, version: Version) -> VersionRow:
+    row = tx.one(f"SELECT {VERSION_COLUMNS} FROM versions WHERE file_id = ? AND version = ?", (file_id, version))
+    if row is None:
+        raise NotFound("no such version")
+    return VersionRow.of(row)
+
+
+def create_file(
+    tx: Tx, container_id: ContainerId, name: str, blob: StoredBlob, principal: Principal, now: datetime
+) -> FileMeta:
+    container_row(tx, container_id, RowLock.KEY_SHARE)
+    meta = FileMeta(
+        file_id=FileId(new_id()),
+        name=name,
+        size=blob.size,
+        version=new_version(),
+        parent_id=container_id,
+        owner=principal,
+        created_at=now,
+        modified_at=now,
+        modified_by=principal,
+        sha256=blob.sha256,
+    )
+    _claim(tx, container_id, name, now, INSERT_FILE, file_params(meta, blob.blob_id))
+    return meta
+
+
+def write_file(
+    tx: Tx,
+    file_id: FileId,
+    preconditions: Preconditions,
+    blob: StoredBlob,
+    principal: Principal,
+    now: datetime,
+    max_versions_kept: int,
+) -> tuple[FileMeta, list[str]]:
+    """Make `blob` the file's contents, under its row lock and preconditions. (The new meta, the dropped blobs.)"""
+    row = file_row(tx, file_id, RowLock.UPDATE)
+    locks.check_preconditions(row.file_meta(now), preconditions, now)
+    return _replace_contents(tx, row, blob, principal, now, max_versions_kept)
+
+
+def restore_version(
+    tx: Tx,
+    file_id: FileId,
+    version: Version,
+    preconditions: Preconditions,
+    principal: Principal,
+    now: datetime,
+    max_versions_kept: int,
+) -> tuple[FileMeta, list[str]]:
+    """Make an earlier version's blob current again (shared, not copied: blobs are immutable), as a write."""
+    row = file_row(tx, file_id, RowLock.UPDATE)
+    old = _version(tx, file_id, version)
+    locks.check_preconditions(row.file_meta(now), preconditions, now)
+    blob = StoredBlob(old.blob_id, old.meta.size, old.meta.sha256)
+    return _replace_contents(tx, row, blob, principal, now, max_versions_kept)
+
+
+def _replace_contents(
+    tx: Tx, row: ItemRow, blob: StoredBlob, principal: Principal, now: datetime, max_versions_kept: int
+) -> tuple[FileMeta, list[str]]:
+    tx.execute(
+        f"INSERT INTO versions (file_id, {VERSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            row.id,
+            row.version,
+            row.blob_id,
+            row.size,
+            to_us(row.modified_at),
+            row.modified_by.user_id,
+            row.modified_by.display_name,
+            row.sha256,
+        ),
+    )
+    meta = dataclasses.replace(
+        row.file_meta(now),
+        size=blob.size,
+        version=new_version(),
+        modified_at=now,
+        modified_by=principal,
+        sha256=blob.sha256,
+    )
+    tx.execute(
+        "UPDATE items SET blob_id = ?, size = ?, version = ?, modified_us = ?, modified_by_id = ?, "
+        "modified_by_name = ?, sha256 = ? WHERE id = ?",
+        (
+            blob.blob_id,
+            meta.size,
+            meta.version,
+            to_us(now),
+            principal.user_id,
+            principal.display_name,
+            meta.sha256,
+            row.id,
+        ),
+    )
+    return meta, _prune(tx, row.id, blob.blob_id, max_versions_kept)
+
+
+def _prune(tx: Tx, file_id: str, current_blob: str, max_versions_kept: int) -> list[str]:
+    """Drop the versions beyond the newest `max_versions_kept` (0: keep all); the blobs nobody uses any more."""
+    if max_versions_kept == 0:
+        return []
+    rows = tx.all("SELECT seq, blob_id FROM versions WHERE file_id = ? ORDER BY seq DESC", (file_id,))
+    kept, dropped = rows[:max_versions_kept], rows[max_versions_kept:]
+    if not dropped:
+        return []
+    tx.execute("DELETE FROM versions WHERE file_id = ? AND seq <= ?", (file_id, dropped[0][0]))
+    still_used = {current_blob, *(blob_id for _, blob_id in kept)}
+    return sorted({blob_id for _, blob_id in dropped} - still_used)
+
+
+def rename_file(tx: Tx, file_id: FileId, new_name: str, preconditions: Preconditions, now: datetime) -> FileMeta:
+    meta = file_row(tx, file_id, RowLock.UPDATE).file_meta(now)
+    locks.check_preconditions(meta, preconditions, now)
+    if new_name == meta.name:
+        return meta
+    _claim(tx, meta.parent_id, new_name, now, "UPDATE items SET name = ? WHERE id = ?", (new_name, file_id))
+    return dataclasses.replace(meta, name=new_name)
+
+
+def delete_file(tx: Tx, file_id: FileId, preconditions: Preconditions, now: datetime) -> list[str]:
+    """Delete the file and its history; the blobs they used."""
+    row = file_row(tx, file_id, RowLock.UPDATE)
+    locks.check_preconditions(row.file_meta(now), preconditions, now)
+    blobs = {blob_id for (blob_id,) in tx.all("SELECT blob_id FROM versions WHERE file_id = ?", (file_id,))}
+    tx.execute("DELETE FROM versions WHERE file_id = ?", (file_id,))
+    tx.execute("DELETE FROM items WHERE id = ?", (file_id,))
+    if row.blob_id:
+        blobs.add(row.blob_id)
+    return sorted(blobs)
+
+
+def update_lock(tx: Tx, file_id: FileId, transition: locks.LockTransition, now: datetime) -> FileMeta:
+    meta = file_row(tx, file_id, RowLock.UPDATE).file_meta(now)
+    lock: LockState | None = transition(meta.lock, now)
+    tx.execute(
+        "UPDATE items SET lock_id = ?, lock_expires_us = ?, lock_by_id = ?, lock_by_name = ? WHERE id = ?",
+        (
+            lock.lock_id if lock else None,
+            to_us(lock.expires_at) if lock else None,
+            lock.locked_by.user_id if lock else None,
+            lock.locked_by.display_name if lock else None,
+            file_id,
+        ),
+    )
+    return dataclasses.replace(meta, lock=lock)
+
+
+def list_versions(tx: Tx, file_id: FileId) -> list[VersionMeta]:
+    file_row(tx, file_id)
+    rows = tx.all(f"SELECT {VERSION_COLUMNS} FROM versions WHERE file_id = ? ORDER BY seq DESC", (file_id,))
+    return [VersionRow.of(row).meta for row in rows]
+
+
+# ---- user info and garbage ----
+
+
+def get_user_info(tx: Tx, user_id: str) -> str:
+    row = tx.one("SELECT info FROM user_info WHERE user_id = ?", (user_id,))
+    return str(row[0]) if row is not None else ""
+
+
+def set_user_info(tx: Tx, user_id: str, user_info: str) -> None:
+    tx.execute(
+        "INSERT INTO user_info (user_id, info) VALUES (?, ?) ON CONFLICT (user_id) DO UPDATE SET info = excluded.info",
+        (user_id, user_info),
+    )
+
+
+def referenced_blobs(tx: Tx) -> set[str]:
+    """Every blob a file or a version uses. Run it in a SNAPSHOT: a blob moving from a file to its history
+    between two separate reads would otherwise be seen in neither."""
+    rows = tx.all("SELECT blob_id FROM items WHERE blob_id IS NOT NULL UNION SELECT blob_id FROM versions")
+    return {blob_id for (blob_id,) in rows}

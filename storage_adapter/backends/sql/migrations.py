@@ -1,0 +1,164 @@
+"""Versioned schema migrations, applied in order at start, each in a transaction of its own.
+
+`schema_migrations` records which versions ran (and when). Several replicas may start at once on one database:
+on PostgreSQL every migration transaction first takes one transaction-level advisory lock
+(`pg_advisory_xact_lock`), so replicas apply migrations one at a time and each sees what the previous one
+recorded; on SQLite `BEGIN IMMEDIATE` already holds the database's only write lock. A migration's DDL and its
+row in `schema_migrations` commit together (both databases have transactional DDL), so a migration runs once or
+not at all.
+
+Never edit a migration that has shipped: append a new one.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from storage_adapter.backends.sql.database import Database, Dialect, Mode, Tx
+
+# The advisory lock key of this schema's migrations: the bytes "wopimigr" as a signed 64-bit integer.
+ADVISORY_LOCK_KEY = int.from_bytes(b"wopimigr", "big", signed=True)
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    statements: Callable[[Dialect], list[str]]
+    after: Callable[[Tx], None] | None = None  # data to insert once the statements ran
+
+
+def _initial_schema(dialect: Dialect) -> list[str]:
+    binary = dialect.binary
+    statements = [
+        # Containers and files share one table, so one UNIQUE constraint keeps names unique in a container
+        # whatever the kind of item: it, not a check made beforehand, decides a race between two creates.
+        f"""CREATE TABLE items (
+            id TEXT PRIMARY KEY,
+            parent_id TEXT REFERENCES items (id),  -- NULL for the root container only
+            name TEXT NOT NULL,                    -- '' for the root container
+            is_file INTEGER NOT NULL,
+            owner_id TEXT NOT NULL,
+            owner_name TEXT NOT NULL,
+            created_us BIGINT NOT NULL,            -- microseconds since 1970 (UTC), as every time here
+            -- files only: the current contents and who made them
+            blob_id TEXT,
+            size BIGINT NOT NULL DEFAULT 0,
+            version TEXT NOT NULL DEFAULT '',
+            modified_us BIGINT NOT NULL DEFAULT 0,
+            modified_by_id TEXT NOT NULL DEFAULT '',
+            modified_by_name TEXT NOT NULL DEFAULT '',
+            sha256 {binary},
+            -- the lock, if any; an expired lock is kept here but is no lock (every read applies the expiry)
+            lock_id TEXT,
+            lock_expires_us BIGINT,
+            lock_by_id TEXT,
+            lock_by_name TEXT,
+            CONSTRAINT items_unique_name UNIQUE (parent_id, name),
+            CONSTRAINT items_files_have_parents CHECK (is_file = 0 OR parent_id IS NOT NULL)
+        )""",
+        # At most one root: every root has is_file = 0.
+        "CREATE UNIQUE INDEX items_one_root ON items (is_file) WHERE parent_id IS NULL",
+        # Earlier versions, newest = highest seq. Rows of one file are added only under its row lock, so seq
+        # order is commit order.
+        f"""CREATE TABLE versions (
+            seq {dialect.identity},
+            file_id TEXT NOT NULL REFERENCES items (id) ON DELETE CASCADE,
+            version TEXT NOT NULL,
+            blob_id TEXT NOT NULL,
+            size BIGINT NOT NULL,
+            modified_us BIGINT NOT NULL,
+            modified_by_id TEXT NOT NULL,
+            modified_by_name TEXT NOT NULL,
+            sha256 {binary} NOT NULL
+        )""",
+        "CREATE INDEX versions_file ON versions (file_id, seq)",
+        "CREATE TABLE user_info (user_id TEXT PRIMARY KEY, info TEXT NOT NULL)",
+        # The database content store: immutable blobs cut in rows of at most chunk_size bytes.
+        f"""CREATE TABLE blobs (
+            blob_id TEXT PRIMARY KEY,
+            chunk_size INTEGER NOT NULL,
+            size BIGINT,                -- NULL while the upload is in progress
+            sha256 {binary},
+            touched_us BIGINT NOT NULL  -- created, last chunk added, or completed: the GC grace counts from here
+        )""",
+        "CREATE INDEX blobs_touched ON blobs (touched_us)",
+        f"""CREATE TABLE blob_chunks (
+            blob_id TEXT NOT NULL REFERENCES blobs (blob_id),
+            seq INTEGER NOT NULL,
+            data {binary} NOT NULL,
+            PRIMARY KEY (blob_id, seq)
+        )""",
+    ]
+    if dialect.is_postgres:
+        # Out of line, uncompressed: documents are mostly compressed already (docx, xlsx and pptx are zips).
+        statements.append("ALTER TABLE blob_chunks ALTER COLUMN data SET STORAGE EXTERNAL")
+    return statements
+
+
+def _insert_root(tx: Tx) -> None:
+    now_us = (datetime.now(UTC) - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds() * 1_000_000
+    tx.execute(
+        "INSERT INTO items (id, parent_id, name, is_file, owner_id, owner_name, created_us) "
+        "VALUES (?, NULL, '', 0, '', '', ?)",
+        (secrets.token_hex(12), int(now_us)),
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1, "items, versions, user info, blobs and their chunks; the root container", _initial_schema, _insert_root
+    ),
+)
+
+
+def _serialize(tx: Tx) -> None:
+    """Make concurrent migrators (other replicas starting now) wait for this transaction to end."""
+    if tx.dialect.is_postgres:
+        tx.one("SELECT pg_advisory_xact_lock(?)", (ADVISORY_LOCK_KEY,))
+
+
+def _bootstrap(tx: Tx) -> list[int]:
+    _serialize(tx)
+    # The one table whose existence cannot be a migration of its own.
+    tx.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        "version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)"
+    )
+    return [row[0] for row in tx.all("SELECT version FROM schema_migrations ORDER BY version")]
+
+
+def _apply(migration: Migration) -> Callable[[Tx], bool]:
+    def transaction(tx: Tx) -> bool:
+        _serialize(tx)
+        if tx.one("SELECT 1 FROM schema_migrations WHERE version = ?", (migration.version,)) is not None:
+            return False  # another replica applied it while we waited for the lock
+        for statement in migration.statements(tx.dialect):
+            tx.execute(statement)
+        if migration.after is not None:
+            migration.after(tx)
+        tx.execute(
+            "INSERT INTO schema_migrations (version, description, applied_at) VALUES (?, ?, ?)",
+            (migration.version, migration.description, datetime.now(UTC).isoformat()),
+        )
+        return True
+
+    return transaction
+
+
+async def migrate(database: Database) -> list[int]:
+    """Apply the migrations this database lacks; the versions applied by this call. RuntimeError if the
+    database was migrated by a newer release (it has versions this code does not know)."""
+    applied = await database.run(_bootstrap, Mode.WRITE)
+    known = {migration.version for migration in MIGRATIONS}
+    unknown = sorted(set(applied) - known)
+    if unknown:
+        raise RuntimeError(f"the database has schema versions {unknown} that this release does not know: upgrade it")
+    done: list[int] = []
+    for migration in MIGRATIONS:
+        if migration.version not in applied and await database.run(_apply(migration), Mode.WRITE):
+            done.append(migration.version)
+    return done

@@ -1,0 +1,344 @@
+"""What the contract suite cannot see of the sql backend, on SQLite and on a real PostgreSQL server: state that
+survives a restart, migrations applied once, no blob left by a failed upload, garbage collection, bounded
+memory, and several backends ("replicas") on one database racing each other.
+
+Each test runs its own event loop (`asyncio.run`); PostgreSQL is a throwaway cluster shared by the session
+(`tests/infra/postgres.py`), with a fresh database per test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import tracemalloc
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+from storage_adapter.backends.content_store import StoredBlob
+from storage_adapter.backends.sql import DatabaseContentStore, SqlBackend
+from storage_adapter.backends.sql.database import Database, Mode, parse_url
+from storage_adapter.backends.sql.migrations import MIGRATIONS
+from storage_adapter.errors import LockConflict, NameConflict, NotFound
+from storage_adapter.types import (
+    NO_PRECONDITIONS,
+    ContainerId,
+    FileId,
+    FileMeta,
+    LockId,
+    Preconditions,
+    Principal,
+)
+from tests.infra import postgres
+
+T = TypeVar("T")
+MIB = 1024 * 1024
+ROUNDS = 5
+ALICE = Principal("alice", "Alice")
+BOB = Principal("bob", "Bob")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'storage.db'}"
+    server: postgres.PostgresServer = request.getfixturevalue("postgres_server")
+    return server.fresh_database()
+
+
+def run(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    return asyncio.run(main())
+
+
+@asynccontextmanager
+async def started(url: str, **options: Any) -> AsyncIterator[SqlBackend]:
+    backend = SqlBackend(url, **options)
+    await backend.start()
+    try:
+        yield backend
+    finally:
+        await backend.close()
+
+
+async def query(url: str, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Rows read through a connection of the test's own, not the backend's."""
+    database = Database(url, pool_size=1)
+    try:
+        return await database.run(lambda tx: tx.all(sql, params), Mode.AUTOCOMMIT)
+    finally:
+        await database.close()
+
+
+async def chunks_of(data: bytes, size: int = 256 * 1024) -> AsyncIterator[bytes]:
+    for start in range(0, len(data), size):
+        yield data[start : start + size]
+
+
+async def read_all(backend: SqlBackend, file_id: FileId, version: str | None = None) -> bytes:
+    reader = await backend.open_file(file_id, 0, 0, version)  # type: ignore[arg-type]
+    return b"".join([chunk async for chunk in reader.chunks])
+
+
+async def new_file(backend: SqlBackend, name: str, data: bytes, container: ContainerId | None = None) -> FileMeta:
+    parent = container or (await backend.root_container()).container_id
+    return await backend.create_file(parent, name, chunks_of(data), ALICE)
+
+
+def lock_held(lock_id: str) -> Preconditions:
+    return Preconditions(lock_id=lock_id)
+
+
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_database_urls_are_checked() -> None:
+    assert parse_url("sqlite:////abs/file.db")[1] == "/abs/file.db"
+    assert parse_url("sqlite:///rel/file.db")[1] == "rel/file.db"
+    assert parse_url("postgres://u:p@h:1/d")[1] == "postgresql://u:p@h:1/d"
+    for bad in ("sqlite:///:memory:", "sqlite://", "mysql://h/d", "file.db"):
+        with pytest.raises(ValueError):
+            parse_url(bad)
+
+
+def test_restart_keeps_everything(database_url: str) -> None:
+    async def main() -> None:
+        async with started(database_url) as backend:
+            root = await backend.root_container()
+            folder = await backend.create_container(root.container_id, "Reports", BOB)
+            first = await new_file(backend, "plan.docx", b"first", folder.container_id)
+            second = await backend.write_file(first.file_id, NO_PRECONDITIONS, chunks_of(b"second"), BOB)
+            locked = await backend.lock(first.file_id, LockId("lock-1"), timedelta(hours=1), BOB)
+            await backend.set_user_info("alice", "dark mode")
+        async with started(database_url) as backend:
+            assert await backend.root_container() == root
+            assert await backend.get_container(folder.container_id) == folder
+            assert await backend.stat_file(first.file_id) == locked
+            assert locked.version == second.version and locked.sha256 == hashlib.sha256(b"second").digest()
+            assert await backend.lookup_child(folder.container_id, "plan.docx") == locked
+            assert await read_all(backend, first.file_id) == b"second"
+            [old] = await backend.list_versions(first.file_id)
+            assert (old.version, old.size, old.modified_by) == (first.version, 5, ALICE)
+            assert await read_all(backend, first.file_id, first.version) == b"first"
+            assert await backend.get_user_info("alice") == "dark mode"
+            assert [item async for item in backend.list_children(root.container_id, frozenset())] == [folder]
+
+    run(main)
+
+
+def test_migrations_are_applied_once_by_concurrent_starts(database_url: str) -> None:
+    async def main() -> None:
+        one, two = SqlBackend(database_url), SqlBackend(database_url)
+        await asyncio.gather(one.start(), two.start())
+        try:
+            assert await one.root_container() == await two.root_container()
+            created = await new_file(one, "both.txt", b"seen by both")
+            assert await two.stat_file(created.file_id) == created
+        finally:
+            await asyncio.gather(one.close(), two.close())
+        async with started(database_url):  # a later start finds nothing to do
+            pass
+        rows = await query(database_url, "SELECT version, description, applied_at FROM schema_migrations")
+        assert sorted(row[0] for row in rows) == [migration.version for migration in MIGRATIONS]
+        assert all(row[1] and datetime.fromisoformat(row[2]).tzinfo is not None for row in rows)
+        assert await query(database_url, "SELECT count(*) FROM items WHERE parent_id IS NULL") == [(1,)]
+
+        # A database migrated by a newer release is refused, not half-understood.
+        newer = "INSERT INTO schema_migrations (version, description, applied_at) VALUES (999, 'future', 'x')"
+        database = Database(database_url)
+        try:
+            await database.run(lambda tx: tx.execute(newer))
+        finally:
+            await database.close()
+        with pytest.raises(RuntimeError, match="999"):
+            await SqlBackend(database_url).start()
+
+    run(main)
+
+
+def test_failed_uploads_leave_no_blob_behind(database_url: str) -> None:
+    async def broken(data: bytes) -> AsyncIterator[bytes]:
+        async for chunk in chunks_of(data):
+            yield chunk
+        raise ConnectionResetError("the caller went away")
+
+    async def main() -> None:
+        async with started(database_url) as backend:
+            file = await new_file(backend, "kept.bin", b"original")
+            blobs_before = await query(database_url, "SELECT blob_id FROM blobs ORDER BY blob_id")
+            with pytest.raises(ConnectionResetError):
+                await backend.write_file(file.file_id, NO_PRECONDITIONS, broken(os.urandom(3 * MIB)), BOB)
+            with pytest.raises(ConnectionResetError):
+                await backend.create_file(file.parent_id, "new.bin", broken(os.urandom(2 * MIB + 7)), BOB)
+
+            # A lock taken while the upload streams: the upload is refused at commit, its blob deleted.
+            async def lock_midway() -> AsyncIterator[bytes]:
+                yield b"x" * MIB
+                await backend.lock(file.file_id, LockId("late"), timedelta(minutes=5), ALICE)
+                yield b"y" * MIB
+
+            with pytest.raises(LockConflict):
+                await backend.write_file(file.file_id, NO_PRECONDITIONS, lock_midway(), BOB)
+
+            # A request cancelled mid-upload (the caller hung up).
+            first_chunk_stored = asyncio.Event()
+
+            async def stalls() -> AsyncIterator[bytes]:
+                yield b"z" * MIB
+                yield b"z" * MIB  # the first chunk row is written once this one arrives
+                first_chunk_stored.set()
+                await asyncio.Event().wait()
+                yield b"never"
+
+            upload = asyncio.create_task(backend.create_file(file.parent_id, "cancelled.bin", stalls(), BOB))
+            await first_chunk_stored.wait()
+            upload.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await upload
+            assert await query(database_url, "SELECT blob_id FROM blobs ORDER BY blob_id") == blobs_before
+            assert await query(database_url, "SELECT count(*) FROM blob_chunks") == [(1,)]
+            assert await read_all(backend, file.file_id) == b"original"
+            assert (await backend.stat_file(file.file_id)).version == file.version
+            with pytest.raises(NotFound):
+                await backend.lookup_child(file.parent_id, "new.bin")
+            with pytest.raises(NotFound):
+                await backend.lookup_child(file.parent_id, "cancelled.bin")
+
+    run(main)
+
+
+def test_garbage_collection_removes_old_unreferenced_blobs_only(database_url: str) -> None:
+    now = [datetime(2030, 1, 1, tzinfo=UTC)]
+
+    def clock() -> datetime:
+        return now[0]
+
+    async def main() -> None:
+        async with started(database_url, clock=clock, max_versions_kept=2) as backend:
+            file = await new_file(backend, "doc.txt", b"v1")
+            for data in (b"v2", b"v3", b"v4"):  # v1 falls out of the history and its blob is deleted
+                await backend.write_file(file.file_id, NO_PRECONDITIONS, chunks_of(data), ALICE)
+            database = Database(database_url)
+            try:  # an upload that was never committed (its adapter crashed, say)
+                orphan: StoredBlob = await DatabaseContentStore(database, clock=clock).put(chunks_of(b"orphan"))
+            finally:
+                await database.close()
+            assert await backend.collect_garbage() == 0  # younger than the grace period
+            now[0] += timedelta(hours=2)
+            assert await backend.collect_garbage() == 1
+            remaining = {blob_id for (blob_id,) in await query(database_url, "SELECT blob_id FROM blobs")}
+            assert orphan.blob_id not in remaining and len(remaining) == 3  # the current version and two earlier
+            assert await read_all(backend, file.file_id) == b"v4"
+            assert [
+                await read_all(backend, file.file_id, v.version) for v in await backend.list_versions(file.file_id)
+            ] == [
+                b"v3",
+                b"v2",
+            ]
+            await backend.delete_file(file.file_id, NO_PRECONDITIONS)
+            assert await query(database_url, "SELECT count(*) FROM blobs") == [(0,)]
+            assert await query(database_url, "SELECT count(*) FROM blob_chunks") == [(0,)]
+
+    run(main)
+
+
+def test_a_read_keeps_its_snapshot_when_the_file_is_deleted(database_url: str) -> None:
+    async def main() -> None:
+        async with started(database_url) as backend:
+            data = os.urandom(3 * MIB + 5)
+            file = await new_file(backend, "going.bin", data)
+            reader = await backend.open_file(file.file_id, 0, 0, None)
+            first = await anext(reader.chunks)
+            await backend.delete_file(file.file_id, NO_PRECONDITIONS)
+            rest = b"".join([chunk async for chunk in reader.chunks])
+            assert first + rest == data
+            assert await query(database_url, "SELECT count(*) FROM blobs") == [(0,)]
+
+    run(main)
+
+
+def test_a_64_mib_write_and_read_stay_in_bounded_memory(database_url: str) -> None:
+    size = 64 * MIB
+
+    async def source() -> AsyncIterator[bytes]:
+        for index in range(size // MIB):
+            yield index.to_bytes(4, "big") * (MIB // 4)
+
+    async def main() -> None:
+        async with started(database_url) as backend:
+            tracemalloc.start()
+            try:
+                file = await new_file(backend, "big.bin", b"")
+                written = await backend.write_file(file.file_id, NO_PRECONDITIONS, source(), ALICE)
+                digest, total = hashlib.sha256(), 0
+                reader = await backend.open_file(file.file_id, 0, 0, None)
+                async for chunk in reader.chunks:
+                    digest.update(chunk)
+                    total += len(chunk)
+                _, peak = tracemalloc.get_traced_memory()
+            finally:
+                tracemalloc.stop()
+            assert total == written.size == size
+            assert digest.digest() == written.sha256
+            assert peak < 16 * MIB, f"peak traced memory {peak / MIB:.1f} MiB"
+
+    run(main)
+
+
+def test_two_replicas_on_one_database_race_correctly(database_url: str) -> None:
+    racers = 16
+
+    async def main() -> None:
+        async with started(database_url) as one, started(database_url) as two:
+            replicas = (one, two)
+            root = (await one.root_container()).container_id
+            # Open every pooled connection first, so that the racers start together rather than as they connect.
+            await asyncio.gather(*(replica.get_container(root) for replica in replicas for _ in range(racers)))
+
+            for round_ in range(ROUNDS):
+                # 16 Locks with different ids, split across both replicas: exactly one wins.
+                file = await new_file(one, f"contended-{round_}.docx", b"x")
+                outcomes = await asyncio.gather(
+                    *(
+                        replicas[index % 2].lock(file.file_id, LockId(f"lock-{index}"), timedelta(minutes=30), ALICE)
+                        for index in range(racers)
+                    ),
+                    return_exceptions=True,
+                )
+                winners = [outcome for outcome in outcomes if isinstance(outcome, FileMeta)]
+                assert len(winners) == 1, outcomes
+                winner = winners[0].lock
+                assert winner is not None
+                conflicts = [outcome for outcome in outcomes if not isinstance(outcome, FileMeta)]
+                assert all(isinstance(error, LockConflict) and error.current == winner for error in conflicts)
+                assert (await two.stat_file(file.file_id)).lock == winner
+
+                # 16 creates of one name: exactly one wins, the others are told which item has the name.
+                created = await asyncio.gather(
+                    *(
+                        replicas[index % 2].create_file(root, f"race-{round_}.txt", chunks_of(b"%d" % index), BOB)
+                        for index in range(racers)
+                    ),
+                    return_exceptions=True,
+                )
+                made = [outcome for outcome in created if isinstance(outcome, FileMeta)]
+                assert len(made) == 1, created
+                refused = [outcome for outcome in created if not isinstance(outcome, FileMeta)]
+                assert all(isinstance(error, NameConflict) and error.existing == made[0] for error in refused)
+
+                # A write through one replica is visible through the other at once.
+                data = b"round %d" % round_
+                written = await one.write_file(file.file_id, lock_held(winner.lock_id), chunks_of(data), BOB)
+                assert await two.stat_file(file.file_id) == written
+                assert await read_all(two, file.file_id) == data
+
+            # Every loser's blob is gone: one blob per file and one per earlier version.
+            files = await query(database_url, "SELECT count(*) FROM items WHERE is_file = 1")
+            versions = await query(database_url, "SELECT count(*) FROM versions")
+            assert await query(database_url, "SELECT count(*) FROM blobs") == [(files[0][0] + versions[0][0],)]
+
+    run(main)
