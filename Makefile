@@ -50,6 +50,7 @@ test: system-deps lint check-generated
 
 benchmark: install
 	$(BIN)/python -m benchmarks.storage_memory
+	$(BIN)/python -m benchmarks.storage_memory --all --size-mib 100
 	$(BIN)/python -m benchmarks.frontend_throughput
 
 clean:
