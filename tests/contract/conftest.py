@@ -23,6 +23,7 @@ import pytest
 from tests.contract.client import StorageClient
 from tests.contract.inprocess import IN_PROCESS_BACKENDS, InProcessAdapter
 from tests.contract.process import AdapterProcess
+from tests.infra.seaweedfs import SeaweedServer
 from wopi_proto.storage_v1 import storage_pb2 as pb
 
 
@@ -61,6 +62,12 @@ def adapter_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Adapte
         yield process
 
 
+@pytest.fixture(scope="session")
+def contract_bucket(seaweedfs_server: SeaweedServer) -> str:
+    """One bucket for every s3 test of the session."""
+    return seaweedfs_server.fresh_bucket("contract")
+
+
 @pytest.fixture
 def adapter_address(
     backend_name: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -84,7 +91,10 @@ def adapter_address(
         settings.update(
             database_url=f"sqlite:///{root / 'metadata.db'}",
             s3_endpoint=seaweed.endpoint_url,
-            s3_bucket=seaweed.fresh_bucket(),
+            s3_bucket=request.getfixturevalue("contract_bucket"),
+            # A fresh key prefix per test: a fresh, empty store, without a bucket per test (SeaweedFS gives each
+            # bucket volumes of its own, and a few hundred buckets exhaust them).
+            s3_prefix=f"{uuid.uuid4().hex}/",
         )
     with InProcessAdapter(backend_name, tmp_path_factory.mktemp(f"{backend_name}-root"), **settings) as adapter:
         yield AdapterAddress(adapter.target, adapter.secret)
