@@ -20,7 +20,7 @@ COPY pyproject.toml README.md ./
 COPY proto/python/ proto/python/
 COPY storage_adapter/ storage_adapter/
 COPY wopi_frontend/ wopi_frontend/
-RUN pip wheel --wheel-dir /wheels .
+RUN pip wheel --wheel-dir /wheels ".[sql,s3]"
 
 # --- runtime: the wheels installed, no compilers, no build tools, a non-root user -------------------------------
 FROM python:${PYTHON_VERSION}-slim AS runtime
@@ -42,7 +42,7 @@ RUN groupadd --system --gid 10001 wopi \
 
 # The wheels are mounted from the builder for this one step only, so they add no layer to the image.
 RUN --mount=type=bind,from=builder,source=/wheels,target=/wheels \
-    pip install --no-index --find-links=/wheels wopi-host \
+    pip install --no-index --find-links=/wheels "wopi-host[sql,s3]" \
     && pip check
 
 # The filesystem backend's documents and catalogue: a named volume in compose.yaml. A new, empty named volume
