@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
@@ -21,6 +22,27 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def wait_until_serving(
+    target: str, process: subprocess.Popen[bytes], log_tail: Callable[[], str], timeout: float
+) -> None:
+    """Wait until the adapter at `target` reports SERVING on grpc.health.v1; fail early if it exits."""
+    deadline = time.monotonic() + timeout
+    with grpc.insecure_channel(target) as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"wopi-storage exited with {process.returncode}: {log_tail()}")
+            try:
+                answer = stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=1)
+                if answer.status == health_pb2.HealthCheckResponse.SERVING:
+                    return
+            except grpc.RpcError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"wopi-storage did not become ready: {log_tail()}")
+            time.sleep(0.05)
 
 
 class AdapterProcess:
@@ -53,22 +75,8 @@ class AdapterProcess:
         return self
 
     def wait_serving(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        with grpc.insecure_channel(self.target) as channel:
-            stub = health_pb2_grpc.HealthStub(channel)
-            while True:
-                assert self.process is not None
-                if self.process.poll() is not None:
-                    raise RuntimeError(f"wopi-storage exited with {self.process.returncode}: {self.log_tail()}")
-                try:
-                    answer = stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=1)
-                    if answer.status == health_pb2.HealthCheckResponse.SERVING:
-                        return
-                except grpc.RpcError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"wopi-storage did not become ready: {self.log_tail()}")
-                time.sleep(0.05)
+        assert self.process is not None
+        wait_until_serving(self.target, self.process, self.log_tail, timeout)
 
     def log_tail(self) -> str:
         return self.log_path.read_text(errors="replace")[-4000:] if self.log_path.exists() else ""

@@ -24,10 +24,9 @@ from pathlib import Path
 import grpc
 import httpx
 import pytest
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from tests.contract.client import StorageClient
-from tests.contract.process import free_port
+from tests.contract.process import free_port, wait_until_serving
 from wopi_frontend.tokens import TokenIssuer
 from wopi_frontend.types import PERMISSION_SETS, FileId, Principal
 from wopi_proto.storage_v1 import storage_pb2 as pb
@@ -86,22 +85,8 @@ class StorageService:
             )
 
     def wait_serving(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        with grpc.insecure_channel(self.target) as channel:
-            stub = health_pb2_grpc.HealthStub(channel)
-            while True:
-                assert self.process is not None
-                if self.process.poll() is not None:
-                    raise RuntimeError(f"wopi-storage exited with {self.process.returncode}: {self.log_tail()}")
-                try:
-                    answer = stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=1)
-                    if answer.status == health_pb2.HealthCheckResponse.SERVING:
-                        return
-                except grpc.RpcError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"wopi-storage did not become ready: {self.log_tail()}")
-                time.sleep(0.05)
+        assert self.process is not None
+        wait_until_serving(self.target, self.process, self.log_tail, timeout)
 
     def start(self, timeout: float = 60) -> StorageService:
         self.spawn()

@@ -11,11 +11,12 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from storage_adapter import locks
+from storage_adapter.timestamps import EPOCH, from_us, to_us
 from storage_adapter.types import (
     ANONYMOUS,
     ContainerId,
@@ -28,8 +29,6 @@ from storage_adapter.types import (
     Version,
     VersionMeta,
 )
-
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # Applied in order; `PRAGMA user_version` records how many ran. Never edit one that has shipped: append.
 MIGRATIONS: tuple[str, ...] = (
@@ -83,14 +82,6 @@ _NODE_COLUMNS = (
     "modified_us, modified_by_id, modified_by_name, sha256, lock_id, lock_expires_us, lock_by_id, lock_by_name"
 )
 _VERSION_COLUMNS = "version, size, modified_us, modified_by_id, modified_by_name, sha256, blob"
-
-
-def to_us(moment: datetime) -> int:
-    return (moment - EPOCH) // timedelta(microseconds=1)
-
-
-def from_us(micros: int) -> datetime:
-    return EPOCH + timedelta(microseconds=micros)
 
 
 @dataclass(frozen=True)

@@ -24,10 +24,11 @@ from datetime import datetime
 from pathlib import Path
 
 from storage_adapter import validation
-from storage_adapter.backends.filesystem.catalogue import Catalogue, Node, from_us
+from storage_adapter.backends.filesystem.catalogue import Catalogue, Node
 from storage_adapter.backends.filesystem.state import STATE_DIR_NAME
 from storage_adapter.backends.filesystem.streams import Fingerprint
 from storage_adapter.errors import InvalidArgument, NotFound
+from storage_adapter.timestamps import from_us
 from storage_adapter.types import ANONYMOUS, Capabilities, Version
 
 

@@ -27,8 +27,8 @@ from datetime import datetime
 from storage_adapter.backends.base import Clock, utc_now
 from storage_adapter.backends.content_store import ContentStore, StoredBlob
 from storage_adapter.backends.sql.database import Database, Mode, RowLock, Session, Tx
-from storage_adapter.backends.sql.rows import to_us
 from storage_adapter.errors import NotFound
+from storage_adapter.timestamps import to_us
 
 CHUNK_SIZE = 1024 * 1024
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from storage_adapter import locks
+from storage_adapter.timestamps import EPOCH, from_us, to_us
 from storage_adapter.types import (
     ANONYMOUS,
     ContainerId,
@@ -21,21 +22,11 @@ from storage_adapter.types import (
     VersionMeta,
 )
 
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
 ITEM_COLUMNS = (
     "id, parent_id, name, is_file, owner_id, owner_name, created_us, blob_id, size, version, modified_us, "
     "modified_by_id, modified_by_name, sha256, lock_id, lock_expires_us, lock_by_id, lock_by_name"
 )
 VERSION_COLUMNS = "version, blob_id, size, modified_us, modified_by_id, modified_by_name, sha256"
-
-
-def to_us(moment: datetime) -> int:
-    return (moment - EPOCH) // timedelta(microseconds=1)
-
-
-def from_us(micros: int) -> datetime:
-    return EPOCH + timedelta(microseconds=micros)
 
 
 @dataclass(frozen=True)
