@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from urllib.parse import quote
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -16,7 +17,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from wopi_frontend import host_page, sessions_api
 from wopi_frontend.context import WopiContext
+from wopi_frontend.discovery import DiscoveryService
 from wopi_frontend.errors import WopiError, handle_error
+from wopi_frontend.proof_check import ProofKeyCheck
 from wopi_frontend.routes import browser, contents, files
 from wopi_frontend.settings import FrontendSettings
 from wopi_frontend.storage_client import StorageCallError, StorageClient
@@ -68,13 +71,22 @@ def create_app(settings: FrontendSettings, storage: StorageClient | None = None)
         timeout=settings.storage_timeout,
         stream_timeout=settings.storage_stream_timeout,
     )
-    context = WopiContext(settings, storage, TokenIssuer(settings.token_key, settings.token_ttl))
+    discovery = (
+        DiscoveryService(settings.discovery_url, refresh_interval=settings.discovery_refresh)
+        if settings.discovery_url
+        else None
+    )
+    context = WopiContext(settings, storage, TokenIssuer(settings.token_key, settings.token_ttl), discovery)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if discovery is not None:
+            await discovery.start()  # never fails: an unreachable client is retried in the background
         try:
             yield
         finally:
+            if discovery is not None:
+                await discovery.close()
             await storage.close()
 
     routes = [
@@ -91,6 +103,8 @@ def create_app(settings: FrontendSettings, storage: StorageClient | None = None)
     app = Starlette(
         routes=routes,
         exception_handlers={WopiError: handle_error, StorageCallError: handle_error, Exception: handle_error},
+        # Every /wopi/ request's proof is checked here, before routing: a refused one touches nothing.
+        middleware=[Middleware(ProofKeyCheck, context=context)],
         lifespan=lifespan,
     )
     app.state.wopi = context

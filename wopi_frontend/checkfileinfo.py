@@ -10,6 +10,7 @@ import base64
 from datetime import UTC, datetime
 from typing import Any
 
+from wopi_frontend.client_profiles import extra_check_file_info
 from wopi_frontend.context import WopiContext
 from wopi_frontend.names import split_extension
 from wopi_frontend.tokens import AccessToken
@@ -25,6 +26,28 @@ def last_modified(info: pb.FileInfo) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond:06d}0Z"
 
 
+def modified_at(info: pb.FileInfo) -> datetime | None:
+    """The file's modification time at the precision `last_modified` writes (microseconds); None if unknown."""
+    return info.modified_time.ToDatetime(tzinfo=UTC) if info.HasField("modified_time") else None
+
+
+def parse_last_modified(text: str) -> datetime | None:
+    """A LastModifiedTime as a client echoes it (X-COOL-WOPI-Timestamp): ISO 8601 in UTC, up to 7 fractional
+    digits (more precision than Python keeps: the 7th is always 0 in what `last_modified` writes). None if it
+    is not one."""
+    value = text.strip()
+    if not value.endswith("Z") or not value.isascii():
+        return None
+    main, _, fraction = value[:-1].partition(".")
+    if len(fraction) > 7 or (fraction and not fraction.isdigit()):
+        return None
+    try:
+        moment = datetime.strptime(main, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+    return moment.replace(microsecond=int((fraction + "000000")[:6]) if fraction else 0)
+
+
 def check_file_info(
     context: WopiContext, info: pb.FileInfo, token: AccessToken, user_info: str, caps: pb.Capabilities
 ) -> dict[str, Any]:
@@ -33,10 +56,11 @@ def check_file_info(
     can_rename = token.allows(Permission.RENAME)
     name_room = caps.max_name_length - len(extension.encode()) if caps.max_name_length else MAX_FILE_NAME_LENGTH
     ancestors_url = context.browser_url(info.parent_container_id)
+    owner_id = info.owner.user_id or "storage"
     document: dict[str, Any] = {
         # required
         "BaseFileName": info.name,
-        "OwnerId": info.owner.user_id or "storage",
+        "OwnerId": owner_id,
         "Size": info.size,
         "UserId": token.user.user_id,
         "Version": info.version,
@@ -74,7 +98,21 @@ def check_file_info(
         "BreadcrumbBrandUrl": context.browser_url(),
         "BreadcrumbDocName": stem,
         "BreadcrumbFolderUrl": ancestors_url,
+        "CloseUrl": ancestors_url,  # back to the folder the file is in
+        "DownloadUrl": context.download_url(info.file_id),
+        "FileSharingUrl": context.host_page_url(info.file_id, "edit"),  # what GetShareUrl(ReadWrite) gives
+        # The host page (same origin as this host's public URL) handles these messages itself; without
+        # PostMessageOrigin the client sends none and ignores the page's.
+        "PostMessageOrigin": context.origin,
+        "ClosePostMessage": True,
+        "EditModePostMessage": True,
+        "EditNotificationPostMessage": True,
+        "FileSharingPostMessage": True,
+        "FileVersionPostMessage": True,
     }
+    document.update(
+        extra_check_file_info(context.client_profile, is_owner=owner_id == token.user.user_id, can_write=can_write)
+    )
     if info.sha256:
         document["SHA256"] = base64.b64encode(info.sha256).decode("ascii")
     if not extension:

@@ -1,6 +1,7 @@
 """`wopi-host`: run the WOPI host locally, run the front-end alone, or mint an access token.
 
-    wopi-host run [--data DIR] [--port PORT]        storage (filesystem) and front-end together, for local use
+    wopi-host run [--data DIR] [--port PORT] [--discovery-url URL]
+                                                    storage (filesystem) and front-end together, for local use
     wopi-host frontend                              the front-end alone (production: configured by WOPI_* vars)
     wopi-host token --file NAME_OR_ID [--create] [--user U] [--permission view|edit]
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import json
 import logging
 import os
@@ -86,10 +88,27 @@ def _exit_cleanly(signum: int, frame: object) -> None:
     raise SystemExit(0)
 
 
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def _login_name() -> str | None:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return None
+
+
 def command_run(args: argparse.Namespace) -> None:
     public_url = args.public_url or f"http://{args.host}:{args.port}"
     settings = local_settings(
-        host=args.host, port=args.port, public_url=public_url, storage_target=f"127.0.0.1:{args.storage_port}"
+        host=args.host,
+        port=args.port,
+        public_url=public_url,
+        storage_target=f"127.0.0.1:{args.storage_port}",
+        discovery_url=args.discovery_url,
+        # Local use: the person at this machine uses the file browser as their login name, unless an identity
+        # is configured. Never when listening beyond loopback, where anyone could then act as that user.
+        dev_user=os.environ.get("WOPI_DEV_USER") or (_login_name() if args.host in LOOPBACK_HOSTS else None),
     )
     environment = {**os.environ, "WOPI_STORAGE_SECRET": settings.storage_secret or ""}
     # SIGTERM and SIGINT end `run` through the `finally` below, so the storage service never outlives it
@@ -113,6 +132,8 @@ def command_run(args: argparse.Namespace) -> None:
     try:
         wait_for_storage(settings.storage_target, storage)
         print(f"wopi-host: documents in {args.data.resolve()}; WOPI at {settings.base_url}/wopi/files/<id>", flush=True)
+        if settings.discovery_url:
+            print(f"wopi-host: the WOPI client's discovery: {settings.discovery_url}", flush=True)
         print("wopi-host: try `wopi-host token --file example.docx --create` for a token", flush=True)
         serve_frontend(settings)
     finally:
@@ -201,6 +222,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--public-url",
         default=os.environ.get("WOPI_PUBLIC_URL"),
         help="externally visible base URL (default: http://HOST:PORT)",
+    )
+    run.add_argument(
+        "--discovery-url",
+        default=None,
+        help="the WOPI client's discovery XML, e.g. http://localhost:9980/hosting/discovery for Collabora "
+        "(default: WOPI_DISCOVERY_URL; none: no editor)",
     )
     run.set_defaults(handler=command_run)
 

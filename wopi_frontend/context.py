@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from starlette.requests import Request
 
+from wopi_frontend.client_profiles import ClientProfile, profile_for
+from wopi_frontend.discovery import DiscoveryService
 from wopi_frontend.settings import FrontendSettings
 from wopi_frontend.storage_client import StorageClient
 from wopi_frontend.tokens import TokenIssuer
@@ -17,6 +19,8 @@ class WopiContext:
     settings: FrontendSettings
     storage: StorageClient
     tokens: TokenIssuer
+    # The WOPI client's discovery; None when no discovery URL is configured (no editor).
+    discovery: DiscoveryService | None = None
 
     def wopi_src(self, file_id: str) -> str:
         return f"{self.settings.base_url}/wopi/files/{file_id}"
@@ -26,6 +30,24 @@ class WopiContext:
 
     def browser_url(self, container_id: str = "") -> str:
         return f"{self.settings.base_url}/" + (f"?container={quote(container_id)}" if container_id else "")
+
+    def download_url(self, file_id: str) -> str:
+        return f"{self.settings.base_url}/browse/download/{quote(file_id)}"
+
+    @property
+    def origin(self) -> str:
+        """scheme://host[:port] of the public URL, as browsers write the origin of this host's pages (lower case,
+        no default port): WOPI clients compare it with the pages' origin (PostMessageOrigin)."""
+        parts = urlsplit(self.settings.public_url)
+        scheme, host = parts.scheme.lower(), parts.netloc.rpartition("@")[2].lower()
+        default_port = {"http": ":80", "https": ":443"}[scheme]
+        return f"{scheme}://{host.removesuffix(default_port)}"
+
+    @property
+    def client_profile(self) -> ClientProfile:
+        """The WOPI client's conventions, from the setting or (with "auto") from the current discovery."""
+        current = self.discovery.current if self.discovery is not None else None
+        return profile_for(self.settings.wopi_client, current)
 
 
 def context_of(request: Request) -> WopiContext:

@@ -87,6 +87,8 @@ class FrontendSettings:
                 raw = Path(environ[key + "_FILE"]).read_text().strip()
             if raw is None:
                 continue
+            if raw == "" and field.type == "str | None":
+                continue  # an optional setting left empty (e.g. `WOPI_DISCOVERY_URL: ${WOPI_DISCOVERY_URL:-}`) is unset
             values[field.name] = _convert(field.name, field.type, raw)
         values.update({name: value for name, value in overrides.items() if value is not None})
         return cls(**values)  # type: ignore[arg-type]

@@ -8,7 +8,7 @@ that is down or stuck gives an error, never a hang. Failures arrive as `StorageC
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -294,3 +294,40 @@ class StorageClient:
 
     async def set_user_info(self, user_info: str, principal: Principal) -> None:
         await self._call("SetUserInfo", pb.SetUserInfoRequest(user_info=user_info), principal)
+
+    # ---- the file browser: listings, folders, versions ----
+
+    async def list_children(self, container_id: str, extensions: Sequence[str] = ()) -> AsyncIterator[pb.Item]:
+        """The direct children of a container as storage streams them (in no particular order)."""
+        request = pb.ListChildrenRequest(container_id=container_id, file_extensions=list(extensions))
+        call = self._stub.ListChildren(request, metadata=self._metadata(None), timeout=self._stream_timeout)
+        try:
+            while True:
+                item = await self._progress(call.read())
+                if item is grpc.aio.EOF:
+                    return
+                yield item
+        except grpc.aio.AioRpcError as error:
+            raise StorageCallError.from_rpc(error) from None
+        finally:
+            call.cancel()  # a no-op when the stream has ended
+
+    async def container_ancestors(self, container_id: str) -> list[pb.ContainerInfo]:
+        response = await self._call("GetAncestors", pb.GetAncestorsRequest(container_id=container_id))
+        return list(response.ancestors)
+
+    async def create_container(self, parent_id: str, name: str, principal: Principal) -> pb.ContainerInfo:
+        request = pb.CreateContainerRequest(parent_container_id=parent_id, name=name)
+        return await self._call("CreateContainer", request, principal)  # type: ignore[no-any-return]
+
+    async def rename_container(self, container_id: str, new_name: str, principal: Principal) -> pb.ContainerInfo:
+        request = pb.RenameContainerRequest(container_id=container_id, new_name=new_name)
+        return await self._call("RenameContainer", request, principal)  # type: ignore[no-any-return]
+
+    async def delete_container(self, container_id: str, principal: Principal) -> None:
+        await self._call("DeleteContainer", pb.DeleteContainerRequest(container_id=container_id), principal)
+
+    async def list_versions(self, file_id: str, principal: Principal | None = None) -> list[pb.FileVersion]:
+        """Earlier versions, newest first (the current one excluded); UNIMPLEMENTED without version history."""
+        response = await self._call("ListVersions", pb.ListVersionsRequest(file_id=file_id), principal)
+        return list(response.versions)

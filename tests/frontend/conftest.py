@@ -8,8 +8,9 @@ from tests.frontend.servers import WopiHost
 
 @pytest.fixture(scope="module")
 def wopi_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WopiHost]:
-    """Both services, shared by the tests of one module (each test uses files of its own)."""
-    with WopiHost(Path(tmp_path_factory.mktemp("wopi-host"))) as host:
+    """Both services, shared by the tests of one module (each test uses files of its own). The host page and the
+    file browser serve a development user, so the URLs that lead there (HostViewUrl, ShareUrl) can be followed."""
+    with WopiHost(Path(tmp_path_factory.mktemp("wopi-host")), WOPI_DEV_USER="test-user") as host:
         yield host
 
 

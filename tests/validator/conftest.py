@@ -2,8 +2,11 @@
 
 The front-end (uvicorn) and `wopi-storage` (filesystem) run as processes on loopback ports; the suite targets
 an empty `validator.wopitest` file with an edit token, as the validator CLI is pointed at a WopiSrc, a token
-and its ttl. The report is printed at the end of the pytest run and written to
-`test-output/validator-report.txt`.
+and its ttl. Requests are signed with the validator's dummy proof keys (its pull request #145), and the
+front-end checks them against the matching public keys: it reads `validator/proofkeys/discovery.xml` from a
+small discovery server on loopback, as it would read a real WOPI client's discovery.
+
+The report is printed at the end of the pytest run and written to `test-output/validator-report.txt`.
 """
 
 from __future__ import annotations
@@ -13,8 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.frontend.discovery_server import DiscoveryServer
 from tests.frontend.servers import WopiHost
 from tests.validator import cases, report
+from tests.validator.proofs import Signer, proofkeys_dir
 from tests.validator.requests import Sender, Target
 from tests.validator.runner import Runner, RunResult
 
@@ -39,12 +44,15 @@ def validator_suite() -> cases.Suite:
 def validator_run(
     validator_suite: cases.Suite, tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
 ) -> Iterator[RunResult]:
-    with WopiHost(Path(tmp_path_factory.mktemp("validator"))) as host:
+    discovery = DiscoveryServer((proofkeys_dir() / "discovery.xml").read_bytes())
+    base = Path(tmp_path_factory.mktemp("validator"))
+    with discovery, WopiHost(base, WOPI_DISCOVERY_URL=discovery.url) as host:
         session = host.token(TARGET_FILE, create=True, permission="edit")
         target = Target(session["wopi_src"], session["access_token"], int(session["access_token_ttl"]))
         sender = Sender()
         try:
-            run = Runner(validator_suite, target, sender, cases.schemas_dir(validator_suite.path)).run()
+            schemas = cases.schemas_dir(validator_suite.path)
+            run = Runner(validator_suite, target, sender, schemas, signer=Signer.load()).run()
         finally:
             sender.close()
     text = report.render(run, report.load_known_failures(), validator_suite.path)

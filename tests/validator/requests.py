@@ -9,7 +9,8 @@ the request classes in src/WopiValidator.Core/Requests).
 * Redirects are not followed (AllowAutoRedirect=false). A POST without a body sends Content-Length: 0.
 * Names are UTF-7: `UrlHelper.GetUTF7EncodedUnescapedDataString` for the PutRelativeFile/CreateChild*
   targets, raw `Encoding.UTF7` for X-WOPI-RequestedName.
-* No proof-key headers: the released CLI gives the executor no keys, so the ProofKey mutators do nothing.
+* Proof keys: given a `Signer` (the dummy keys of pull request #145), every request is signed and the ProofKey
+  mutators apply (proofs.py); without one, as the released CLI, no proof headers are sent.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import httpx
 
 from tests.validator import dotnet
 from tests.validator.cases import RequestSpec, Resource
+from tests.validator.proofs import Signer
 
 STATE_TOKEN = "$State:"
 # WopiRequest: a Delete request without an OverrideUrl has no URL at all (never the .wopitest file itself)
@@ -303,6 +305,7 @@ def prepare(
     target: Target,
     state: Mapping[str, str | None],
     resources: Mapping[str, Resource],
+    signer: Signer | None = None,
 ) -> Prepared:
     """The request as the C# would send it: URL, headers in the C# order, body."""
     kind = KINDS.get(spec.kind)
@@ -348,6 +351,9 @@ def prepare(
     headers = _headers(spec, state, resources)
     if kind.override:
         headers.append(("X-WOPI-Override", kind.override))
+    if signer is not None:  # signed over the URL as it goes on the wire (Uri.AbsoluteUri)
+        proof = signer.request_headers(mutated or "", str(_wire_url(url)), spec.mutators)
+        headers.extend(proof.items())
     headers.append(("Authorization", "Bearer " + (mutated or "")))
     return Prepared(
         spec.kind,

@@ -22,6 +22,7 @@ from pathlib import Path
 from tests.validator import jtoken, validators
 from tests.validator.cases import StateSpec, Suite, TestCase, TestGroup
 from tests.validator.jtoken import MISSING, ConversionError, JsonFailure
+from tests.validator.proofs import Signer
 from tests.validator.requests import Response, Sender, Target, ValidatorCrash, prepare
 
 
@@ -110,12 +111,14 @@ class Runner:
         schemas: Path,
         *,
         include_delay: bool = False,
+        signer: Signer | None = None,
     ) -> None:
         self.suite = suite
         self.target = target
         self.sender = sender
         self.schemas = schemas
         self.include_delay = include_delay
+        self.signer = signer  # proof keys (validator pull request #145); None: the released CLI, unsigned
 
     def run(self) -> RunResult:
         started = time.monotonic()
@@ -161,7 +164,7 @@ class Runner:
         try:
             for spec in case.requests:
                 try:
-                    prepared = prepare(spec, self.target, state, self.suite.resources)
+                    prepared = prepare(spec, self.target, state, self.suite.resources, self.signer)
                     response = self.sender.send(prepared)
                 except ValidatorCrash as crash:
                     records.append(RequestRecord(spec.kind, "-", "-", 0, (str(crash),)))
@@ -201,7 +204,7 @@ class Runner:
         """TestCaseExecutor.RunCleanupRequests: no validation, every exception swallowed."""
         for spec in case.cleanup or ():
             try:
-                prepared = prepare(spec, self.target, state, self.suite.resources)
+                prepared = prepare(spec, self.target, state, self.suite.resources, self.signer)
                 response = self.sender.send(prepared)
                 records.append(
                     RequestRecord(

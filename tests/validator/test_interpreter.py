@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tests.validator import dotnet, jtoken
 from tests.validator.cases import RequestSpec, Resource, Spec, StateSpec
+from tests.validator.proofs import Signer, proofkeys_dir
 from tests.validator.properties import json_property
 from tests.validator.requests import Headers, Response, Target, ValidatorCrash, prepare
 from tests.validator.runner import state_value
 from tests.validator.validators import JsonResponseContentValidator, ResponseHeaderValidator
+from wopi_frontend.discovery import parse_discovery
+from wopi_frontend.proof_keys import Verdict, is_fresh, verify
 
 TARGET = Target("http://host:8080/wopi/files/abc", "tok/en+1=", 1700000000000)
 RESOURCES = {
@@ -172,3 +177,53 @@ def test_json_properties_follow_newtonsoft_conversions() -> None:
     ]
     assert check("ArrayProperty", {"Name": "T", "ContainsValue": "readonly"}, '{"T": ["ReadOnly"]}') == []
     assert jtoken.select_token({"a": [{"b": 1}, {"b": 2}]}, "a[-1:].b") == 2
+
+
+# ---- proof keys (the validator's pull request #145) ----------------------------------------------------------
+
+
+def _proof_verdict(request_headers: list[tuple[str, str]], token: str, url: str) -> Verdict:
+    headers = dict(request_headers)
+    discovery = parse_discovery((proofkeys_dir() / "discovery.xml").read_bytes())
+    assert discovery.proof_key is not None
+    return verify(
+        discovery.proof_key,
+        access_tokens=[token],
+        url=url,
+        timestamp=int(headers["X-WOPI-TimeStamp"]),
+        proof=headers["X-WOPI-Proof"],
+        proof_old=headers["X-WOPI-ProofOld"],
+    )
+
+
+def test_signed_requests_verify_with_the_matching_discovery() -> None:
+    """The dummy private keys sign what the host's discovery keys verify: the unescaped token, the URL as sent,
+    the time now; proof headers come after X-WOPI-Override and before Authorization, as in the C#."""
+    request = prepare(RequestSpec("Lock", {"Lock": "L"}, None), TARGET, {}, {}, Signer.load())
+    names = [name for name, _ in request.headers]
+    assert names == ["X-WOPI-Lock", "X-WOPI-Override", "X-WOPI-Proof", "X-WOPI-ProofOld", "X-WOPI-TimeStamp",
+                     "Authorization"]  # fmt: skip
+    assert request.url is not None
+    assert _proof_verdict(request.headers, TARGET.access_token, request.url) is Verdict.VALID
+    timestamp = int(dict(request.headers)["X-WOPI-TimeStamp"])
+    assert is_fresh(timestamp, time.time())
+
+
+@pytest.mark.parametrize(
+    ("attributes", "verdict", "fresh"),
+    [
+        ({}, Verdict.VALID, True),
+        ({"MutateOld": "true"}, Verdict.VALID, True),
+        ({"KeyRelation": "Ahead"}, Verdict.VALID_ROTATED, True),
+        ({"KeyRelation": "Behind"}, Verdict.VALID_ROTATED, True),
+        ({"MutateCurrent": "true"}, Verdict.INVALID, True),
+        ({"MutateCurrent": "true", "MutateOld": "true"}, Verdict.INVALID, True),
+        ({"Timestamp": "2015-08-17T00:00:00Z"}, Verdict.VALID, False),
+    ],
+)
+def test_proof_key_mutators(attributes: dict[str, str], verdict: Verdict, fresh: bool) -> None:
+    spec = RequestSpec("CheckFileInfo", {}, None, mutators=(Spec("ProofKey", attributes),))
+    request = prepare(spec, TARGET, {}, {}, Signer.load())
+    assert request.url is not None
+    assert _proof_verdict(request.headers, TARGET.access_token, request.url) is verdict
+    assert is_fresh(int(dict(request.headers)["X-WOPI-TimeStamp"]), time.time()) is fresh

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from wopi_frontend import names, utf7
+from wopi_frontend.checkfileinfo import last_modified
 from wopi_frontend.context import WopiContext, context_of
 from wopi_frontend.errors import BadRequest, Conflict, LockMismatch, NotImplementedByHost, TooLarge, WopiError
 from wopi_frontend.requests import body_chunks, header, lock_header, non_negative_int
@@ -65,14 +66,15 @@ def _relative_response(context: WopiContext, info: pb.FileInfo, token: AccessTok
     new_token, _claims = context.tokens.issue(
         token.user, FileId(info.file_id), token.permissions, not_after_ms=token.expires_ms
     )
-    return JSONResponse(
-        {
-            "Name": info.name,
-            "Url": f"{context.wopi_src(info.file_id)}?access_token={new_token}",
-            "HostViewUrl": context.host_page_url(info.file_id, "view"),
-            "HostEditUrl": context.host_page_url(info.file_id, "edit"),
-        }
-    )
+    document = {
+        "Name": info.name,
+        "Url": f"{context.wopi_src(info.file_id)}?access_token={new_token}",
+        "HostViewUrl": context.host_page_url(info.file_id, "view"),
+        "HostEditUrl": context.host_page_url(info.file_id, "edit"),
+    }
+    if context.client_profile.last_modified_in_responses:
+        document["LastModifiedTime"] = last_modified(info)  # Collabora and ONLYOFFICE keep it for their next save
+    return JSONResponse(document)
 
 
 async def put_relative_file(request: Request, file_id: FileId, token: AccessToken) -> Response:

@@ -1,0 +1,98 @@
+"""Which WOPI client this host serves, and the conventions that follow from it.
+
+Microsoft's Office for the web is the reference. Collabora Online and ONLYOFFICE speak WOPI with extensions
+(shared/wopi/CLIENT_EXTENSIONS.md): a save-conflict check on PutFile (X-COOL-WOPI-Timestamp /
+X-LOOL-WOPI-Timestamp answered with 409 {"COOLStatusCode": 1010}), LastModifiedTime in the PutFile response,
+save hints (IsModifiedByUser, IsAutosave, IsExitSave), and CheckFileInfo properties of their own. Nothing here
+changes what Microsoft's clients and validator see: those extensions are off in the Office profile.
+
+The setting `wopi_client` picks the profile; "auto" reads it from the discovery:
+* ONLYOFFICE: an action's urlsrc path contains `/hosting/wopi/` (its editors live at
+  `/hosting/wopi/{word,cell,slide,...}/{view,edit}`).
+* Collabora Online: otherwise, an app named after a MIME type or the `Capabilities` app, or a urlsrc of
+  Collabora's editor page (`cool.html`, `/browser/`, or the older `loleaflet.html`, `/loleaflet/`).
+* Office for the web: anything else, and while no discovery is loaded.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from wopi_frontend.discovery import Discovery
+
+
+class WopiClient(enum.StrEnum):
+    OFFICE = "office"
+    COLLABORA = "collabora"
+    ONLYOFFICE = "onlyoffice"
+
+
+@dataclass(frozen=True)
+class ClientProfile:
+    client: WopiClient
+    # PutFile: refuse a save whose X-COOL/X-LOOL-WOPI-Timestamp is not the file's LastModifiedTime (409 + 1010).
+    timestamp_conflicts: bool
+    # PutFile and PutRelativeFile: answer with {"LastModifiedTime": ...}, which the client keeps for the next
+    # save's timestamp check.
+    last_modified_in_responses: bool
+    # CheckFileInfo: the client's own properties (see `extra_check_file_info`).
+    collabora_properties: bool
+    onlyoffice_properties: bool
+
+
+PROFILES: dict[WopiClient, ClientProfile] = {
+    WopiClient.OFFICE: ClientProfile(WopiClient.OFFICE, False, False, False, False),
+    WopiClient.COLLABORA: ClientProfile(WopiClient.COLLABORA, True, True, True, False),
+    WopiClient.ONLYOFFICE: ClientProfile(WopiClient.ONLYOFFICE, True, True, False, True),
+}
+
+_COLLABORA_PAGES = ("cool.html", "loleaflet.html")
+_COLLABORA_PATHS = ("/browser/", "/loleaflet/")
+
+
+def detect_client(discovery: Discovery) -> WopiClient:
+    """The client that published `discovery` (rules in the module docstring)."""
+    paths = [urlsplit(action.urlsrc).path.lower() for action in discovery.actions]
+    if any("/hosting/wopi/" in path for path in paths):
+        return WopiClient.ONLYOFFICE
+    if any(action.mime or action.app == "Capabilities" for action in discovery.actions):
+        return WopiClient.COLLABORA
+    if any(path.endswith(_COLLABORA_PAGES) or any(part in path for part in _COLLABORA_PATHS) for path in paths):
+        return WopiClient.COLLABORA
+    return WopiClient.OFFICE
+
+
+def profile_for(setting: str, discovery: Discovery | None) -> ClientProfile:
+    """The profile for the `wopi_client` setting ("auto", "office", "collabora" or "onlyoffice")."""
+    if setting != "auto":
+        return PROFILES[WopiClient(setting)]
+    return PROFILES[detect_client(discovery) if discovery is not None else WopiClient.OFFICE]
+
+
+def extra_check_file_info(profile: ClientProfile, *, is_owner: bool, can_write: bool) -> dict[str, object]:
+    """CheckFileInfo properties only this client reads. All are harmless to the others (the validator's schema
+    allows additional properties); they are sent only to the client that uses them, to keep the document lean."""
+    extra: dict[str, object] = {}
+    if profile.collabora_properties:
+        extra.update(
+            {
+                # Collabora shows UserExtraInfo's avatar and mail in the user list; this host knows neither.
+                "UserExtraInfo": {},
+                # Collabora's admin features (and the replacement for UserExtraInfo.is_admin): nobody here.
+                "IsAdminUser": False,
+                # Lets the owner close the document for every editor (e.g. after a bad change).
+                "EnableOwnerTermination": is_owner and can_write,
+            }
+        )
+    if profile.onlyoffice_properties:
+        extra.update(
+            {
+                # Track changes: whoever may edit may also review.
+                "SupportsReviewing": True,
+                "UserCanReview": can_write,
+                "UserCanOnlyComment": False,
+            }
+        )
+    return extra

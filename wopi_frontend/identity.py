@@ -1,0 +1,87 @@
+"""Who is using the file browser and the host page.
+
+The WOPI routes know their user from the access token. The pages people open in their browser (`/`, `/host/...`,
+`/browse/...`) learn it in one of two ways, set in the settings:
+
+- `identity_header` (WOPI_IDENTITY_HEADER, e.g. `X-Forwarded-User`): a trusted reverse proxy authenticates
+  people and names the user in this header. Its display name, when the proxy sends one, comes from the matching
+  `-Name` header: `X-Forwarded-User` -> `X-Forwarded-Name`, `Remote-User` -> `Remote-Name` (a name ending in
+  `-User` has that ending replaced; any other gets `-Name` appended). The front-end must then be reachable only
+  through that proxy, which must strip both headers from what clients send.
+- `dev_user` (WOPI_DEV_USER): in development, everyone is this one user.
+
+When the header is configured it is the only source: a request without it is refused even if `dev_user` is set,
+so a misrouted request never falls back to the development user.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from starlette.requests import Request
+
+from wopi_frontend.settings import FrontendSettings
+from wopi_frontend.types import Principal
+
+_USER_ID = re.compile(r"[\x21-\x7e]{1,256}")  # as the sessions API: printable ASCII, no spaces
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+MAX_DISPLAY_NAME = 256
+
+
+@dataclass(frozen=True)
+class IdentityMissing(Exception):
+    """Nobody could be identified. `title` and `explanation` are plain text for the page that says so."""
+
+    title: str
+    explanation: str
+    status_code: int = 403
+
+
+def display_name_header(identity_header: str) -> str:
+    """The header holding the display name that goes with `identity_header`."""
+    if identity_header.lower().endswith("-user"):
+        return identity_header[: -len("-user")] + "-Name"
+    return identity_header + "-Name"
+
+
+def _single(request: Request, name: str) -> str | None:
+    values = request.headers.getlist(name)
+    if len(values) != 1:
+        return None  # absent, or repeated (ambiguous: refused)
+    return values[0]
+
+
+def _decode_name(raw: str) -> str:
+    """Header values arrive as latin-1; proxies send UTF-8 names as raw bytes, so they are decoded again."""
+    try:
+        text = raw.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        text = raw
+    return _CONTROL.sub("", text).strip()[:MAX_DISPLAY_NAME]
+
+
+def identify(request: Request, settings: FrontendSettings) -> Principal:
+    """The person making this request, or IdentityMissing with what to do about it."""
+    header = settings.identity_header
+    if header:
+        user_id = _single(request, header)
+        if user_id is None or not _USER_ID.fullmatch(user_id):
+            raise IdentityMissing(
+                "You are not signed in",
+                f"This server takes the signed-in user from the {header} request header, set by the reverse "
+                "proxy in front of it, and this request had no usable value in it (missing, repeated, or not "
+                "1 to 256 printable ASCII characters). Open the site through the proxy, or ask its administrator "
+                "to check the proxy's configuration.",
+            )
+        name = _single(request, display_name_header(header))
+        return Principal(user_id, _decode_name(name) if name else user_id)
+    if settings.dev_user:
+        return Principal(settings.dev_user, settings.dev_user)
+    raise IdentityMissing(
+        "Sign-in is not configured",
+        "This server does not know who you are, so it cannot show documents. Its administrator can either put "
+        "an authenticating reverse proxy in front of it and set WOPI_IDENTITY_HEADER to the header that proxy "
+        "sets (for example X-Forwarded-User), or, for development on one machine, set WOPI_DEV_USER to a user "
+        "name that everyone will share.",
+    )

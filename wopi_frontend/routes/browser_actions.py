@@ -1,0 +1,261 @@
+"""What the file browser's forms and upload do: new documents and folders, rename, delete, upload.
+
+Forms are plain HTML POSTs (they work without scripts) answered with a redirect back to the folder and a
+one-time message (post/redirect/get). The upload is a script's POST of the raw file, streamed to storage as it
+arrives. Every POST passes the CSRF checks of `csrf.py` first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from urllib.parse import parse_qsl
+
+import grpc
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from wopi_frontend import names, pages
+from wopi_frontend.context import WopiContext
+from wopi_frontend.csrf import FORM_FIELD, HEADER, CsrfRejected, guard_for
+from wopi_frontend.errors import TooLarge, WopiError
+from wopi_frontend.requests import body_chunks, small_body
+from wopi_frontend.routes.page_support import (
+    NEW_DOCUMENT_TYPES,
+    EditorState,
+    discovery_of,
+    extension_of,
+    for_people,
+    for_scripts,
+    storage_problem,
+    valid_id,
+)
+from wopi_frontend.storage_client import StorageCallError
+from wopi_frontend.types import Principal
+from wopi_proto.storage_v1 import storage_pb2 as pb
+
+MAX_FORM_BYTES = 16 * 1024
+MAX_NAME_VARIANTS = 50
+STALE_FORM = (
+    "This form has expired or was sent from another site, so nothing was changed. "
+    "Go back, reload the page, and try again."
+)
+
+
+class ActionFailed(Exception):
+    """A form action that could not be done: where to go back to, and why (a sentence)."""
+
+    def __init__(self, back: str, text: str) -> None:
+        super().__init__(text)
+        self.back = back
+        self.text = text
+
+
+Form = dict[str, str]
+# (context, user, the id in the path, the form) -> (where to go next, what was done)
+FormHandler = Callable[[WopiContext, Principal, str, Form], Awaitable[tuple[str, str]]]
+
+
+async def _read_form(request: Request) -> Form | None:
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/x-www-form-urlencoded":
+        return None
+    try:
+        body = await small_body(request, MAX_FORM_BYTES)
+        return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=20))
+    except (WopiError, UnicodeDecodeError, ValueError):
+        return None
+
+
+def form_action(handler: FormHandler) -> Callable[[Request], Awaitable[Response]]:
+    async def route(request: Request, context: WopiContext, user: Principal) -> Response:
+        settings = context.settings
+        item_id = request.path_params["item_id"]
+        if not valid_id(item_id):
+            return pages.message_page(settings, "Not found", "There is no such item.", status_code=404, user=user)
+        form = await _read_form(request)
+        if form is None:
+            text = "The form could not be read."
+            return pages.message_page(settings, "Bad request", text, status_code=400, user=user)
+        try:
+            guard_for(settings).check(request, user, form.get(FORM_FIELD))
+        except CsrfRejected:
+            back = pages.link_button(pages.local(context.browser_url()), "Back to documents", primary=True)
+            return pages.message_page(
+                settings, "Nothing was changed", STALE_FORM, status_code=403, user=user, actions=back
+            )
+        try:
+            target, done = await handler(context, user, item_id, form)
+        except ActionFailed as failure:
+            response = RedirectResponse(failure.back, status_code=303)
+            pages.set_flash(response, "error", failure.text)
+            return response
+        response = RedirectResponse(target, status_code=303)
+        pages.set_flash(response, "ok", done)
+        return response
+
+    return for_people(route)
+
+
+def _folder_page(context: WopiContext, container_id: str = "") -> str:
+    """Where a form action leads back to: the folder's page, as a path (the host page, by contrast, is always
+    opened on the public URL, the origin its editor talks to)."""
+    return pages.local(context.browser_url(container_id))
+
+
+def _new_name(form: Form, back: str, *, keep_extension: str = "") -> str:
+    name = form.get("name", "").strip()
+    if keep_extension and not extension_of(name):
+        name += keep_extension  # "Budget" for "Budget.xlsx" keeps the file openable
+    problem = names.problem(name)
+    if problem is not None:
+        raise ActionFailed(back, f"That name cannot be used: {problem}.")
+    return name
+
+
+def _failed(back: str, what: str, error: StorageCallError) -> ActionFailed:
+    return ActionFailed(back, f"{what}: {storage_problem(error)[1]}")
+
+
+# ---- files ----
+
+
+async def rename_file(context: WopiContext, user: Principal, file_id: str, form: Form) -> tuple[str, str]:
+    info = await context.storage.stat_file(file_id, user)
+    back = _folder_page(context, info.parent_container_id)
+    name = _new_name(form, back, keep_extension=extension_of(info.name))
+    if name == info.name:
+        return back, "The name is unchanged."
+    try:
+        await context.storage.rename_file(file_id, name, pb.Preconditions(), user)
+    except StorageCallError as error:
+        raise _failed(back, f"“{info.name}” was not renamed", error) from None
+    return back, f"Renamed “{info.name}” to “{name}”."
+
+
+async def delete_file(context: WopiContext, user: Principal, file_id: str, form: Form) -> tuple[str, str]:
+    info = await context.storage.stat_file(file_id, user)
+    back = _folder_page(context, info.parent_container_id)
+    try:
+        await context.storage.delete_file(file_id, pb.Preconditions(), user)
+    except StorageCallError as error:
+        raise _failed(back, f"“{info.name}” was not deleted", error) from None
+    return back, f"Deleted “{info.name}”."
+
+
+async def _nothing() -> AsyncIterator[bytes]:
+    return
+    yield b""
+
+
+async def new_document(context: WopiContext, user: Principal, container_id: str, form: Form) -> tuple[str, str]:
+    """An empty file of the chosen type, opened for editing: WOPI clients start empty documents with `editnew`."""
+    back = _folder_page(context, container_id)
+    extension = form.get("type", "")
+    if extension not in NEW_DOCUMENT_TYPES:
+        raise ActionFailed(back, "Choose one of the document types offered.")
+    stem = form.get("name", "").strip() or "Untitled"
+    name = stem if extension_of(stem) == extension else stem + extension
+    problem = names.problem(name)
+    if problem is not None:
+        raise ActionFailed(back, f"That name cannot be used: {problem}.")
+    for number in range(1, MAX_NAME_VARIANTS + 1):
+        candidate = name if number == 1 else names.variant(name, number)
+        try:
+            info = await context.storage.create_file(container_id, candidate, _nothing(), user)
+        except StorageCallError as error:
+            if error.code == grpc.StatusCode.ALREADY_EXISTS:
+                continue
+            raise _failed(back, f"“{candidate}” was not created", error) from None
+        state, _ = discovery_of(context)
+        target = context.host_page_url(info.file_id, "edit") if state is EditorState.READY else back
+        return target, f"Created “{info.name}”."
+    raise ActionFailed(back, f"“{name}” and its numbered variants are all taken: choose another name.")
+
+
+# ---- folders ----
+
+
+async def new_folder(context: WopiContext, user: Principal, container_id: str, form: Form) -> tuple[str, str]:
+    back = _folder_page(context, container_id)
+    name = _new_name(form, back)
+    try:
+        await context.storage.create_container(container_id, name, user)
+    except StorageCallError as error:
+        raise _failed(back, f"The folder “{name}” was not created", error) from None
+    return back, f"Created the folder “{name}”."
+
+
+async def _parent_of(context: WopiContext, container_id: str) -> tuple[pb.ContainerInfo, str]:
+    folder = await context.storage.get_container(container_id)
+    if not folder.parent_container_id:
+        raise ActionFailed(_folder_page(context), "The top folder cannot be renamed or deleted.")
+    return folder, _folder_page(context, folder.parent_container_id)
+
+
+async def rename_folder(context: WopiContext, user: Principal, container_id: str, form: Form) -> tuple[str, str]:
+    folder, back = await _parent_of(context, container_id)
+    name = _new_name(form, back)
+    if name == folder.name:
+        return back, "The name is unchanged."
+    try:
+        await context.storage.rename_container(container_id, name, user)
+    except StorageCallError as error:
+        raise _failed(back, f"The folder “{folder.name}” was not renamed", error) from None
+    return back, f"Renamed the folder “{folder.name}” to “{name}”."
+
+
+async def delete_folder(context: WopiContext, user: Principal, container_id: str, form: Form) -> tuple[str, str]:
+    folder, back = await _parent_of(context, container_id)
+    try:
+        await context.storage.delete_container(container_id, user)
+    except StorageCallError as error:
+        raise _failed(back, f"The folder “{folder.name}” was not deleted", error) from None
+    return back, f"Deleted the folder “{folder.name}”."
+
+
+# ---- upload ----
+
+
+def _json_error(status: int, text: str) -> Response:
+    return JSONResponse({"error": text}, status_code=status)
+
+
+async def _upload(request: Request, context: WopiContext, user: Principal) -> Response:
+    """POST /browse/folders/{id}/upload?name=NAME with the raw file as the body (never held whole)."""
+    container_id = request.path_params["item_id"]
+    name = request.query_params.get("name", "")
+    if not valid_id(container_id):
+        return _json_error(404, "There is no such folder.")
+    try:
+        guard_for(context.settings).check(request, user, request.headers.get(HEADER))
+    except CsrfRejected:
+        return _json_error(403, STALE_FORM)
+    problem = names.problem(name)
+    if problem is not None:
+        return _json_error(400, f"“{name}” cannot be used as a name: {problem}.")
+    limit = context.settings.max_file_size
+    try:
+        info = await context.storage.create_file(container_id, name, body_chunks(request, limit), user)
+    except TooLarge:
+        return _json_error(413, f"“{name}” is larger than the {pages.format_size(limit)} this server accepts.")
+    except WopiError:
+        return _json_error(400, f"The upload of “{name}” was interrupted, so nothing was stored.")
+    except StorageCallError as error:
+        if error.code == grpc.StatusCode.ALREADY_EXISTS:
+            return _json_error(409, f"“{name}” already exists in this folder. Rename or delete it first.")
+        status, text = storage_problem(error)
+        return _json_error(status, f"“{name}” was not uploaded: {text}")
+    return JSONResponse({"file_id": info.file_id, "name": info.name, "size": info.size}, status_code=201)
+
+
+upload = for_scripts(_upload)
+
+ROUTES: list[BaseRoute] = [
+    Route("/browse/files/{item_id}/rename", form_action(rename_file), methods=["POST"]),
+    Route("/browse/files/{item_id}/delete", form_action(delete_file), methods=["POST"]),
+    Route("/browse/folders/{item_id}/new-document", form_action(new_document), methods=["POST"]),
+    Route("/browse/folders/{item_id}/new-folder", form_action(new_folder), methods=["POST"]),
+    Route("/browse/folders/{item_id}/rename", form_action(rename_folder), methods=["POST"]),
+    Route("/browse/folders/{item_id}/delete", form_action(delete_folder), methods=["POST"]),
+    Route("/browse/folders/{item_id}/upload", upload, methods=["POST"]),
+]
