@@ -30,9 +30,9 @@ system-deps:
 	fi
 
 # Both services, filesystem storage in ./data, the front-end on http://127.0.0.1:8080. Secrets for local use
-# are made on first run in .secrets/ (kept out of git).
+# are made on first run in .secrets/ (kept out of git). DISCOVERY=<url> names a WOPI client's discovery.
 run: install
-	$(BIN)/wopi-host run --data $(DATA) --port $(PORT)
+	$(BIN)/wopi-host run --data $(DATA) --port $(PORT) $(if $(DISCOVERY),--discovery-url $(DISCOVERY))
 
 lint: install
 	$(BIN)/ruff check .
