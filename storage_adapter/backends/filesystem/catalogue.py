@@ -15,14 +15,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from storage_adapter import locks
+from storage_adapter.backends.catalogue_row import CatalogueRow
 from storage_adapter.timestamps import EPOCH, from_us, to_us
 from storage_adapter.types import (
     ANONYMOUS,
-    ContainerId,
-    ContainerMeta,
-    FileId,
-    FileMeta,
     LockId,
     LockState,
     Principal,
@@ -85,7 +81,7 @@ _VERSION_COLUMNS = "version, size, modified_us, modified_by_id, modified_by_name
 
 
 @dataclass(frozen=True)
-class Node:
+class Node(CatalogueRow):
     """One row of `nodes`: a container (a directory) or a file, as the catalogue knows it."""
 
     id: str
@@ -103,27 +99,6 @@ class Node:
     modified_by: Principal = ANONYMOUS
     sha256: bytes = b""
     lock: LockState | None = None
-
-    def file_meta(self, now: datetime) -> FileMeta:
-        assert self.is_file and self.parent_id is not None
-        return FileMeta(
-            file_id=FileId(self.id),
-            name=self.name,
-            size=self.size,
-            version=Version(self.version),
-            parent_id=ContainerId(self.parent_id),
-            owner=self.owner,
-            created_at=self.created_at,
-            modified_at=self.modified_at,
-            modified_by=self.modified_by,
-            lock=locks.live(self.lock, now),
-            sha256=self.sha256,
-        )
-
-    def container_meta(self) -> ContainerMeta:
-        assert not self.is_file
-        parent = ContainerId(self.parent_id) if self.parent_id is not None else None
-        return ContainerMeta(ContainerId(self.id), self.name, parent, self.owner, self.created_at)
 
     def history_entry(self) -> VersionMeta:
         """This file's current version as it will appear in the history once replaced."""

@@ -6,13 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from storage_adapter import locks
+from storage_adapter.backends.catalogue_row import CatalogueRow
 from storage_adapter.timestamps import EPOCH, from_us, to_us
 from storage_adapter.types import (
     ANONYMOUS,
-    ContainerId,
     ContainerMeta,
-    FileId,
     FileMeta,
     Item,
     LockId,
@@ -30,7 +28,7 @@ VERSION_COLUMNS = "version, blob_id, size, modified_us, modified_by_id, modified
 
 
 @dataclass(frozen=True)
-class ItemRow:
+class ItemRow(CatalogueRow):
     """One row of `items`: a container or a file. The stored lock may have expired; `file_meta` drops it then."""
 
     id: str
@@ -87,27 +85,6 @@ class ItemRow:
             sha256=bytes(sha256 or b""),
             lock=lock,
         )
-
-    def file_meta(self, now: datetime) -> FileMeta:
-        assert self.is_file and self.parent_id is not None
-        return FileMeta(
-            file_id=FileId(self.id),
-            name=self.name,
-            size=self.size,
-            version=Version(self.version),
-            parent_id=ContainerId(self.parent_id),
-            owner=self.owner,
-            created_at=self.created_at,
-            modified_at=self.modified_at,
-            modified_by=self.modified_by,
-            lock=locks.live(self.lock, now),
-            sha256=self.sha256,
-        )
-
-    def container_meta(self) -> ContainerMeta:
-        assert not self.is_file
-        parent = ContainerId(self.parent_id) if self.parent_id is not None else None
-        return ContainerMeta(ContainerId(self.id), self.name, parent, self.owner, self.created_at)
 
     def item(self, now: datetime) -> Item:
         return self.file_meta(now) if self.is_file else self.container_meta()
