@@ -30,7 +30,7 @@ from storage_adapter.backends.base import Clock, FileReader
 from storage_adapter.backends.filesystem.catalogue import Catalogue, Node
 from storage_adapter.backends.filesystem.state import StateDir
 from storage_adapter.backends.filesystem.streams import FileChunks, StagedFile
-from storage_adapter.backends.filesystem.tree import Tree, new_id, new_version
+from storage_adapter.backends.filesystem.tree import Tree, new_id, new_version, with_new_contents
 from storage_adapter.errors import ContainerNotEmpty, InvalidArgument, NameConflict, NotFound, OutOfRange, StorageError
 from storage_adapter.types import (
     Capabilities,
@@ -216,18 +216,7 @@ class Sections:
         if self.capabilities.max_versions_kept:  # 0: no limit
             self._doomed.extend(self.catalogue.prune_versions(node.id, self.capabilities.max_versions_kept))
         now = self.clock()
-        seen = staged.fingerprint
-        updated = dataclasses.replace(
-            node,
-            dev=seen.dev,
-            ino=seen.ino,
-            size=seen.size,
-            mtime_ns=seen.mtime_ns,
-            version=new_version(),
-            modified_at=now,
-            modified_by=principal,
-            sha256=staged.sha256,
-        )
+        updated = with_new_contents(node, staged.fingerprint, now, principal, staged.sha256)
         self.catalogue.update(updated)
         return updated.file_meta(now)
 

@@ -29,7 +29,7 @@ from storage_adapter.backends.filesystem.state import STATE_DIR_NAME
 from storage_adapter.backends.filesystem.streams import Fingerprint
 from storage_adapter.errors import InvalidArgument, NotFound
 from storage_adapter.timestamps import from_us
-from storage_adapter.types import ANONYMOUS, Capabilities, Version
+from storage_adapter.types import ANONYMOUS, Capabilities, Principal, Version
 
 
 def new_id() -> str:
@@ -38,6 +38,23 @@ def new_id() -> str:
 
 def new_version() -> Version:
     return Version(secrets.token_hex(8))
+
+
+def with_new_contents(
+    node: Node, seen: Fingerprint, modified_at: datetime, modified_by: Principal, sha256: bytes
+) -> Node:
+    """`node` after its contents became those `seen` on disk: a new version, remembered by their fingerprint."""
+    return dataclasses.replace(
+        node,
+        dev=seen.dev,
+        ino=seen.ino,
+        size=seen.size,
+        mtime_ns=seen.mtime_ns,
+        version=new_version(),
+        modified_at=modified_at,
+        modified_by=modified_by,
+        sha256=sha256,
+    )
 
 
 class Tree:
@@ -203,17 +220,7 @@ class Tree:
             if seen == Fingerprint(node.dev, node.ino, node.size, node.mtime_ns):
                 return node
             # Changed by another program: a new version whose author and digest we do not know.
-            updated = dataclasses.replace(
-                node,
-                dev=seen.dev,
-                ino=seen.ino,
-                size=seen.size,
-                mtime_ns=seen.mtime_ns,
-                version=new_version(),
-                modified_at=from_us(seen.mtime_ns // 1000),
-                modified_by=ANONYMOUS,
-                sha256=b"",
-            )
+            updated = with_new_contents(node, seen, from_us(seen.mtime_ns // 1000), ANONYMOUS, b"")
         self.catalogue.update(updated)
         return updated
 
