@@ -19,7 +19,6 @@ import os
 import re
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -35,6 +34,7 @@ from psycopg import sql as psql
 
 from tests.contract.process import AdapterProcess
 from tests.frontend.servers import WopiHost
+from tests.infra.ports import free_ports
 from tests.infra.postgres import PostgresServer
 from tests.infra.seaweedfs import find_weed
 
@@ -559,17 +559,6 @@ def make_documented_secrets(profile: str, directory: Path) -> Path:
 def mounted_files(config: dict[str, Any], service: str) -> dict[str, Path]:
     """The file on the host behind each secret the service sees, by its path in the container."""
     return {s["target"]: Path(config["secrets"][s["source"]]["file"]) for s in config["services"][service]["secrets"]}
-
-
-def free_ports(count: int) -> list[int]:
-    probes = [socket.socket() for _ in range(count)]
-    try:
-        for probe in probes:
-            probe.bind(("127.0.0.1", 0))
-        return [int(probe.getsockname()[1]) for probe in probes]
-    finally:
-        for probe in probes:
-            probe.close()
 
 
 @contextlib.contextmanager

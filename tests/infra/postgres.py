@@ -28,14 +28,10 @@ from types import TracebackType
 
 import pytest
 
+from tests.infra.ports import free_port
+
 BIN_GLOB_ROOT = Path("/usr/lib/postgresql")
 SERVICE_USER = "postgres"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def find_bin_dir() -> Path:

