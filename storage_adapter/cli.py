@@ -16,7 +16,7 @@ from pathlib import Path
 import grpc
 
 from storage_adapter.backends import BACKENDS, create_backend
-from storage_adapter.server import serve
+from storage_adapter.server import ServerLimits, serve
 from storage_adapter.settings import AdapterSettings
 
 ENV_PREFIX = "WOPI_STORAGE_"
@@ -56,6 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--tls-key", type=Path, help="PEM private key")
     parser.add_argument("--max-file-size", type=int, help="largest accepted file in bytes (default: 0, no limit)")
     parser.add_argument("--max-versions-kept", type=int, help="earlier versions kept per file (default: 10)")
+    parser.add_argument(
+        "--max-container-depth", type=int, help="deepest new folder, the root being 0 (default: 64; 0: no limit)"
+    )
     parser.add_argument("--log-level", choices=["debug", "info", "warning", "error"], help="default: info")
     sql = parser.add_argument_group("sql and s3 backends")
     sql.add_argument(
@@ -71,6 +74,18 @@ def build_parser() -> argparse.ArgumentParser:
     s3.add_argument("--s3-prefix", help="key prefix of the contents' objects (default: blobs/)")
     s3.add_argument("--s3-region", help="region (default: from the AWS configuration)")
     s3.add_argument("--s3-create-bucket", type=_flag, nargs="?", const=True, help="create the bucket if missing")
+    limits = parser.add_argument_group("limits per caller (seconds; 0 disables an idle or age limit)")
+    limits.add_argument("--stream-idle-timeout", type=float, help="abort an upload silent this long (default: 30)")
+    limits.add_argument("--keepalive-time", type=float, help="ping each connection this often (default: 60)")
+    limits.add_argument("--keepalive-timeout", type=float, help="close a connection not answering (default: 20)")
+    limits.add_argument("--max-connection-idle", type=float, help="close a connection idle this long (default: 900)")
+    limits.add_argument("--max-connection-age", type=float, help="recycle connections this old (default: 3600)")
+    limits.add_argument(
+        "--max-connection-age-grace", type=float, help="time calls get to finish on recycling (default: 3600)"
+    )
+    limits.add_argument("--max-streams-per-connection", type=int, help="calls at once per connection (default: 1000)")
+    limits.add_argument("--max-health-watchers", type=int, help="open Health.Watch streams in all (default: 100)")
+    limits.add_argument("--max-concurrent-uploads", type=int, help="uploads received at once (default: 256)")
     return parser
 
 
@@ -97,6 +112,7 @@ def settings_from(args: argparse.Namespace, environ: Mapping[str, str]) -> Adapt
         "tls_key": Path,
         "max_file_size": int,
         "max_versions_kept": int,
+        "max_container_depth": int,
         "log_level": str,
         "database_pool_size": int,
         "s3_endpoint": str,
@@ -104,6 +120,15 @@ def settings_from(args: argparse.Namespace, environ: Mapping[str, str]) -> Adapt
         "s3_prefix": str,
         "s3_region": str,
         "s3_create_bucket": _flag,
+        "stream_idle_timeout": float,
+        "keepalive_time": float,
+        "keepalive_timeout": float,
+        "max_connection_idle": float,
+        "max_connection_age": float,
+        "max_connection_age_grace": float,
+        "max_streams_per_connection": int,
+        "max_health_watchers": int,
+        "max_concurrent_uploads": int,
     }
     for name, convert in conversions.items():
         raw = pick(name)
@@ -124,7 +149,8 @@ def run(settings: AdapterSettings) -> None:
         credentials = grpc.ssl_server_credentials([(settings.tls_key.read_bytes(), settings.tls_cert.read_bytes())])
     backend = create_backend(settings)
     secret = None if settings.allow_unauthenticated and settings.secret is None else settings.secret
-    asyncio.run(serve(backend, settings.listen, secret=secret, credentials=credentials))
+    limits = ServerLimits.of(settings)
+    asyncio.run(serve(backend, settings.listen, secret=secret, credentials=credentials, limits=limits))
 
 
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> None:

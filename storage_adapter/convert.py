@@ -111,6 +111,8 @@ def capabilities(value: Capabilities) -> pb.Capabilities:
         sha256=value.sha256,
         case_insensitive_names=value.case_insensitive_names,
         max_user_info_length=value.max_user_info_length,
+        free_name_variants=value.free_name_variants,
+        max_container_depth=value.max_container_depth,
     )
 
 

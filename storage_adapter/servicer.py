@@ -12,9 +12,10 @@ import grpc
 
 from storage_adapter import convert, principal, validation
 from storage_adapter.backends.base import StorageBackend
-from storage_adapter.errors import InvalidArgument, StorageError, Unsupported
-from storage_adapter.streams import ContentStream
-from storage_adapter.types import Principal, Version
+from storage_adapter.errors import InvalidArgument, StorageError, TooLarge, Unsupported
+from storage_adapter.streams import DEFAULT_IDLE_TIMEOUT, ContentStream, StreamIdle
+from storage_adapter.types import ContainerId, Principal, Version
+from storage_adapter.write_gate import UploadGate
 from wopi_proto.storage_v1 import storage_pb2 as pb
 from wopi_proto.storage_v1 import storage_pb2_grpc as pb_grpc
 
@@ -26,9 +27,17 @@ def _principal(context: Context, *, required: bool = False) -> Principal:
 
 
 class StorageServicer(pb_grpc.StorageServiceServicer):
-    def __init__(self, backend: StorageBackend) -> None:
+    def __init__(
+        self,
+        backend: StorageBackend,
+        *,
+        gate: UploadGate | None = None,
+        stream_idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
+    ) -> None:
         self.backend = backend
         self.caps = backend.capabilities
+        self.gate = gate or UploadGate()  # a bounded number of uploads at once (write_gate.py)
+        self.stream_idle_timeout = stream_idle_timeout
 
     async def GetCapabilities(self, request: pb.GetCapabilitiesRequest, context: Context) -> pb.Capabilities:
         return convert.capabilities(self.caps)
@@ -60,28 +69,38 @@ class StorageServicer(pb_grpc.StorageServiceServicer):
             yield pb.ReadFileResponse(file=info)
 
     async def WriteFile(self, request_iterator: AsyncIterator[pb.WriteFileRequest], context: Context) -> pb.FileInfo:
-        stream: ContentStream[pb.WriteFileHeader] = ContentStream(request_iterator, self.caps)
+        stream: ContentStream[pb.WriteFileHeader] = ContentStream(request_iterator, self.caps, self.stream_idle_timeout)
         try:
             header = await stream.header()
             file_id = validation.file_id(header.file_id, "header.file_id")
             preconditions = convert.preconditions(header.preconditions, self.caps, "header.preconditions")
-            meta = await self.backend.write_file(file_id, preconditions, stream.chunks(), _principal(context))
+            async with self.gate.upload():  # passed before the backend opens anything for the upload
+                meta = await self.backend.write_file(file_id, preconditions, stream.chunks(), _principal(context))
         except StorageError:
             await stream.drain()
             raise
+        except StreamIdle as idle:  # the backend has discarded what it received
+            await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, str(idle))
         return convert.file_info(meta)
 
     async def CreateFile(self, request_iterator: AsyncIterator[pb.CreateFileRequest], context: Context) -> pb.FileInfo:
-        stream: ContentStream[pb.CreateFileHeader] = ContentStream(request_iterator, self.caps)
+        idle_timeout = self.stream_idle_timeout
+        stream: ContentStream[pb.CreateFileHeader] = ContentStream(request_iterator, self.caps, idle_timeout)
         try:
             owner = _principal(context, required=True)
             header = await stream.header()
             container_id = validation.container_id(header.container_id, "header.container_id")
             name = validation.name(header.name, self.caps, "header.name")
-            meta = await self.backend.create_file(container_id, name, stream.chunks(), owner)
+            use_free_variant = self._free_variant(header.use_free_variant)
+            async with self.gate.upload():
+                meta = await self.backend.create_file(
+                    container_id, name, stream.chunks(), owner, use_free_variant=use_free_variant
+                )
         except StorageError:
             await stream.drain()
             raise
+        except StreamIdle as idle:  # the backend has discarded what it received
+            await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, str(idle))
         return convert.file_info(meta)
 
     async def RenameFile(self, request: pb.RenameFileRequest, context: Context) -> pb.FileInfo:
@@ -90,6 +109,7 @@ class StorageServicer(pb_grpc.StorageServiceServicer):
             validation.name(request.new_name, self.caps, "new_name"),
             convert.preconditions(request.preconditions, self.caps, "preconditions"),
             _principal(context),
+            use_free_variant=self._free_variant(request.use_free_variant),
         )
         return convert.file_info(meta)
 
@@ -105,6 +125,14 @@ class StorageServicer(pb_grpc.StorageServiceServicer):
             validation.container_id(request.container_id), validation.name(request.name, self.caps)
         )
         return convert.item(item)
+
+    async def FindFreeName(self, request: pb.FindFreeNameRequest, context: Context) -> pb.FindFreeNameResponse:
+        if not self.caps.free_name_variants:
+            raise Unsupported("this adapter does not choose free name variants")
+        name = await self.backend.find_free_name(
+            validation.container_id(request.container_id), validation.name(request.name, self.caps)
+        )
+        return pb.FindFreeNameResponse(name=name)
 
     # ---- locks ----
 
@@ -160,11 +188,10 @@ class StorageServicer(pb_grpc.StorageServiceServicer):
 
     async def CreateContainer(self, request: pb.CreateContainerRequest, context: Context) -> pb.ContainerInfo:
         self._require_containers()
-        container = await self.backend.create_container(
-            validation.container_id(request.parent_container_id, "parent_container_id"),
-            validation.name(request.name, self.caps),
-            _principal(context),
-        )
+        parent_id = validation.container_id(request.parent_container_id, "parent_container_id")
+        name = validation.name(request.name, self.caps)
+        await self._require_depth_below_limit(parent_id)
+        container = await self.backend.create_container(parent_id, name, _principal(context))
         return convert.container_info(container)
 
     async def RenameContainer(self, request: pb.RenameContainerRequest, context: Context) -> pb.ContainerInfo:
@@ -219,6 +246,18 @@ class StorageServicer(pb_grpc.StorageServiceServicer):
             _principal(context),
         )
         return convert.file_info(meta)
+
+    def _free_variant(self, requested: bool) -> bool:
+        """An adapter without the capability behaves as one that predates the field: it ignores it."""
+        return requested and self.caps.free_name_variants
+
+    async def _require_depth_below_limit(self, parent_id: ContainerId) -> None:
+        """RESOURCE_EXHAUSTED if a container made in `parent_id` would be deeper than `max_container_depth`: the
+        one place the limit is applied, for every backend. Checked before the create rather than with it, as no
+        RPC moves a container: a parent's depth does not change meanwhile."""
+        limit = self.caps.max_container_depth
+        if limit and len(await self.backend.ancestors(parent_id, is_file=False)) >= limit:  # the parent's depth
+            raise TooLarge(f"a new container there would be deeper than the limit of {limit} levels")
 
     def _require_containers(self) -> None:
         if not self.caps.containers:

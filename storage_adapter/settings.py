@@ -23,6 +23,9 @@ class AdapterSettings:
     # 0: no limit
     max_file_size: int = 0
     max_versions_kept: int = 10
+    # The deepest a new container may be (the root is at depth 0); 0: no limit. Bounds what a request on an
+    # item costs, whatever the backend (each resolves an item's chain of parents).
+    max_container_depth: int = 64
     log_level: str = "info"
     # sql and s3 backends: where metadata (and, for sql, contents) live: sqlite:///relative.db,
     # sqlite:////absolute/path.db, or postgresql://user:password@host:port/database
@@ -34,6 +37,16 @@ class AdapterSettings:
     s3_prefix: str = "blobs/"
     s3_region: str | None = None
     s3_create_bucket: bool = True
+    # What one caller may hold, and for how long (server.py ServerLimits). Seconds; 0: no idle or age limit.
+    stream_idle_timeout: float = 30.0  # an upload that sends nothing for this long is aborted and discarded
+    keepalive_time: float = 60.0  # ping each connection this often...
+    keepalive_timeout: float = 20.0  # ...and close it when the ping is not answered in this time
+    max_connection_idle: float = 900.0
+    max_connection_age: float = 3600.0
+    max_connection_age_grace: float = 3600.0  # the front-end's default whole-stream timeout
+    max_streams_per_connection: int = 1000
+    max_health_watchers: int = 100
+    max_concurrent_uploads: int = 256  # each holds a descriptor: keep well under the `nofile` limit
 
     def __post_init__(self) -> None:
         if self.secret is None and not self.allow_unauthenticated:
@@ -45,7 +58,7 @@ class AdapterSettings:
             raise ValueError("the shared secret must be at least 16 characters")
         if (self.tls_cert is None) != (self.tls_key is None):
             raise ValueError("TLS needs both a certificate and a key")
-        if self.max_file_size < 0 or self.max_versions_kept < 0:
+        if self.max_file_size < 0 or self.max_versions_kept < 0 or self.max_container_depth < 0:
             raise ValueError("limits cannot be negative")
         if self.backend in ("sql", "s3") and not self.database_url:
             raise ValueError(
@@ -56,3 +69,9 @@ class AdapterSettings:
             raise ValueError("the s3 backend needs a bucket: set WOPI_STORAGE_S3_BUCKET or --s3-bucket")
         if self.database_pool_size < 1:
             raise ValueError("database_pool_size must be at least 1")
+        if self.stream_idle_timeout <= 0 or self.keepalive_time <= 0 or self.keepalive_timeout <= 0:
+            raise ValueError("stream_idle_timeout, keepalive_time and keepalive_timeout must be positive")
+        if min(self.max_connection_idle, self.max_connection_age, self.max_connection_age_grace) < 0:
+            raise ValueError("connection idle and age limits cannot be negative")
+        if min(self.max_streams_per_connection, self.max_health_watchers, self.max_concurrent_uploads) < 1:
+            raise ValueError("max_streams_per_connection, max_health_watchers and max_concurrent_uploads must be >= 1")

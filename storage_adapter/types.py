@@ -113,3 +113,5 @@ class Capabilities:
     sha256: bool = False
     case_insensitive_names: bool = False
     max_user_info_length: int = 1024
+    free_name_variants: bool = False  # use_free_variant and FindFreeName (proto: "Name variants")
+    max_container_depth: int = 0  # the root is at depth 0; 0 = no limit (the servicer enforces it)

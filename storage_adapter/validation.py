@@ -6,13 +6,27 @@ Each check raises `InvalidArgument` naming the request field, so a bad request n
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import timedelta
 
 from storage_adapter.errors import InvalidArgument
 from storage_adapter.types import Capabilities, ContainerId, FileId, LockId
 
 _ID = re.compile(r"[A-Za-z0-9_-]{1,256}")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# The characters no name may hold, as the proto's rule for names lists them (the front-end's names.py repeats the
+# list). They are invisible or change how the rest is shown, so a name holding them can pass for another one:
+# `invoice\u202excod.exe` shows as `invoiceexe.docx`, and `report\u200b.docx` as `report.docx`.
+_FORBIDDEN_IN_NAMES = re.compile(
+    "["
+    r"\x00-\x1f\x7f-\x9f"  # Cc: the C0 controls, DEL and the C1 controls
+    r"\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064"
+    r"\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3"
+    r"\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"  # Cf: every format character of Unicode 15.1
+    r"\u2028\u2029"  # Zl, Zp: the line and paragraph separators
+    r"\ufdd0-\ufdef"
+    + "".join(rf"\U{plane:04x}fffe-\U{plane:04x}ffff" for plane in range(17))  # noncharacters
+    + "]"
+)
 _LOCK_ID = re.compile(r"[\x20-\x7e]*")
 _SEPARATORS = ("/", "\\")
 
@@ -30,22 +44,28 @@ def container_id(value: str, field: str = "container_id") -> ContainerId:
 
 
 def name(value: str, capabilities: Capabilities, field: str = "name") -> str:
-    """A file or container name: one path component, never a path."""
+    """A file or container name: one path component, never a path, returned in NFC, the one form in which names
+    are compared and stored (so that an 'é' typed as 'e' and a combining accent is the same name as 'é')."""
     if not value:
         raise InvalidArgument(field, "the name is empty")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidArgument(field, "the name is not valid Unicode (lone surrogate)") from None
+    forbidden = _FORBIDDEN_IN_NAMES.search(value)
+    if forbidden:
+        character = f"U+{ord(forbidden.group()):04X}"
+        raise InvalidArgument(
+            field, f"a name cannot contain control, format or other invisible characters ({character})"
+        )
+    value = unicodedata.normalize("NFC", value)  # the checks below hold for what is stored
     if value in (".", ".."):
         raise InvalidArgument(field, "'.' and '..' are not names")
     if any(separator in value for separator in _SEPARATORS):
         raise InvalidArgument(field, "a name cannot contain '/' or '\\'")
-    if _CONTROL.search(value):
-        raise InvalidArgument(field, "a name cannot contain NUL or other control characters")
     if value != value.strip(" "):
         raise InvalidArgument(field, "a name cannot start or end with a space")
-    try:
-        encoded = value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise InvalidArgument(field, "the name is not valid Unicode (lone surrogate)") from None
-    if len(encoded) > capabilities.max_name_length:
+    if len(value.encode("utf-8")) > capabilities.max_name_length:
         raise InvalidArgument(field, f"the name is longer than {capabilities.max_name_length} UTF-8 bytes")
     return value
 

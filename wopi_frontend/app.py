@@ -15,10 +15,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from wopi_frontend import host_page, sessions_api
+from wopi_frontend import dev_login, host_check, host_page, sessions_api
 from wopi_frontend.context import WopiContext
 from wopi_frontend.discovery import DiscoveryService
-from wopi_frontend.errors import WopiError, handle_error
+from wopi_frontend.errors import NotFound, WopiError, handle_error
 from wopi_frontend.proof_check import ProofKeyCheck
 from wopi_frontend.routes import browser, contents, files
 from wopi_frontend.settings import FrontendSettings
@@ -35,6 +35,11 @@ async def healthz(request: Request) -> Response:
     except StorageCallError as error:
         return JSONResponse({"status": "storage unavailable", "storage": error.code.name}, status_code=503)
     return JSONResponse({"status": "ok"})
+
+
+async def no_such_wopi_route(request: Request) -> Response:
+    """Anything under /wopi/ that no WOPI route matched (a trailing slash, an extra or empty segment): 404."""
+    raise NotFound("no such WOPI endpoint")
 
 
 class AccessLog:
@@ -95,18 +100,24 @@ def create_app(settings: FrontendSettings, storage: StorageClient | None = None)
         Route("/wopi/files/{file_id}/contents", contents.get_file, methods=["GET"]),
         Route("/wopi/files/{file_id}/contents", contents.post_contents, methods=["POST"]),
         Route("/wopi/files/{file_id}/ancestry", files.enumerate_ancestors, methods=["GET"]),
+        Route("/wopi/{path:path}", no_such_wopi_route, methods=["GET", "POST"]),
         Route("/api/v1/sessions", sessions_api.create_session, methods=["POST"]),
         Route("/host/{file_id}", host_page.host_page, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
+        Route("/login", dev_login.login, methods=["GET"]),
         *browser.ROUTES,
     ]
     app = Starlette(
         routes=routes,
         exception_handlers={WopiError: handle_error, StorageCallError: handle_error, Exception: handle_error},
         # Every /wopi/ request's proof is checked here, before routing: a refused one touches nothing.
-        middleware=[Middleware(ProofKeyCheck, context=context)],
+        # Before anything else, a request must be addressed to one of our names (host_check.py: DNS rebinding).
+        middleware=[host_check.middleware(settings), Middleware(ProofKeyCheck, context=context)],
         lifespan=lifespan,
     )
+    # No redirect to the path with its trailing slash toggled: it would repeat the query, and with it an access
+    # token, in the Location header. None of our URLs ends in a slash, so such a path is simply not found.
+    app.router.redirect_slashes = False
     app.state.wopi = context
     return app
 

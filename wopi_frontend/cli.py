@@ -6,7 +6,11 @@
     wopi-host token --file NAME_OR_ID [--create] [--user U] [--permission view|edit]
 
 `run` and `token` read the same configuration as the services: WOPI_* environment variables, and for what is
-not set there, secrets kept in WOPI_SECRETS_DIR (default `.secrets`), made on first use.
+not set there, secrets kept in WOPI_SECRETS_DIR (default `.secrets`), made on first use. While `run` runs, it
+leaves its public URL and storage target there too (run_state.py), so `token` reaches the same ports.
+
+With a development user (WOPI_DEV_USER, or `run`'s default: your login name), `run` and `frontend` print a
+login link with a secret made for that run; only a browser that opened it is that user (dev_login.py).
 """
 
 from __future__ import annotations
@@ -18,18 +22,22 @@ import json
 import logging
 import os
 import re
+import secrets
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import grpc
 import uvicorn
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from wopi_frontend import dev_login, run_state
 from wopi_frontend.app import create_asgi_app
+from wopi_frontend.http_protocol import LISTEN_BACKLOG, MAX_REQUEST_HEAD_BYTES, TimedHttpToolsProtocol
 from wopi_frontend.settings import FrontendSettings, local_secret
 from wopi_frontend.storage_client import StorageCallError, StorageClient
 from wopi_frontend.tokens import TokenIssuer
@@ -53,6 +61,10 @@ def local_settings(**overrides: object) -> FrontendSettings:
 
 
 def serve_frontend(settings: FrontendSettings) -> None:
+    # Connection limits (ARCHITECTURE rule 10); see http_protocol.py for the head and write timeouts uvicorn lacks.
+    protocol = TimedHttpToolsProtocol.with_timeouts(
+        header_timeout=settings.client_header_timeout, write_timeout=settings.client_idle_timeout
+    )
     config = uvicorn.Config(
         create_asgi_app(settings),
         host=settings.host,
@@ -60,8 +72,27 @@ def serve_frontend(settings: FrontendSettings) -> None:
         access_log=False,  # uvicorn's access log would print the access_token query parameter
         log_level=settings.log_level,
         proxy_headers=False,
+        http=protocol,
+        limit_concurrency=settings.max_connections,  # beyond it, new requests get 503 at once
+        timeout_keep_alive=settings.keep_alive_timeout,
+        backlog=LISTEN_BACKLOG,
+        h11_max_incomplete_event_size=MAX_REQUEST_HEAD_BYTES,  # used only if the h11 protocol is chosen
     )
     uvicorn.Server(config).run()
+
+
+def with_dev_login(settings: FrontendSettings) -> FrontendSettings:
+    """The settings with a login secret made for this run when the development user needs one (and none was
+    configured), after printing the login link to this terminal: it is the person's only way in."""
+    if not settings.dev_user or settings.identity_header or not settings.dev_login_required:
+        return settings
+    if not settings.dev_login_secret:
+        settings = replace(settings, dev_login_secret=secrets.token_urlsafe(32))
+    # print, not logging: the link is for the person at this terminal, not for log files.
+    print(
+        f"wopi-host: to use the file browser as {settings.dev_user!r}, open {dev_login.login_url(settings)}", flush=True
+    )
+    return settings
 
 
 def wait_for_storage(target: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
@@ -110,6 +141,7 @@ def command_run(args: argparse.Namespace) -> None:
         # is configured. Never when listening beyond loopback, where anyone could then act as that user.
         dev_user=os.environ.get("WOPI_DEV_USER") or (_login_name() if args.host in LOOPBACK_HOSTS else None),
     )
+    state_path: Path | None = None
     environment = {**os.environ, "WOPI_STORAGE_SECRET": settings.storage_secret or ""}
     # SIGTERM and SIGINT end `run` through the `finally` below, so the storage service never outlives it
     # (uvicorn, after its own graceful shutdown, re-raises the signal it stopped on to this handler).
@@ -135,8 +167,11 @@ def command_run(args: argparse.Namespace) -> None:
         if settings.discovery_url:
             print(f"wopi-host: the WOPI client's discovery: {settings.discovery_url}", flush=True)
         print("wopi-host: try `wopi-host token --file example.docx --create` for a token", flush=True)
-        serve_frontend(settings)
+        state_path = run_state.write(_secrets_dir(), settings.base_url, settings.storage_target)
+        serve_frontend(with_dev_login(settings))
     finally:
+        if state_path is not None:
+            run_state.remove(state_path)
         storage.send_signal(signal.SIGTERM)
         try:
             storage.wait(15)
@@ -192,14 +227,36 @@ async def _token(settings: FrontendSettings, args: argparse.Namespace) -> dict[s
     }
 
 
+def _token_settings(args: argparse.Namespace) -> FrontendSettings:
+    """The running `run`'s public URL and storage target when there is one; a different value asked for
+    explicitly (--public-url, WOPI_PUBLIC_URL, WOPI_STORAGE_TARGET) is an error, never silently used."""
+    running = run_state.read(_secrets_dir())
+    if running is None:
+        return local_settings(public_url=args.public_url)
+    asked = {
+        "public URL (--public-url / WOPI_PUBLIC_URL)": (
+            args.public_url or os.environ.get("WOPI_PUBLIC_URL"),
+            running.public_url,
+        ),
+        "storage target (WOPI_STORAGE_TARGET)": (os.environ.get("WOPI_STORAGE_TARGET"), running.storage_target),
+    }
+    for what, (explicit, actual) in asked.items():
+        if explicit and explicit.rstrip("/") != actual.rstrip("/"):
+            raise SystemExit(
+                f"wopi-host: the {what} is {explicit}, but `wopi-host run` (process {running.pid}, recorded in "
+                f"{_secrets_dir() / run_state.FILE_NAME}) uses {actual}: leave it unset, or match the running one"
+            )
+    return local_settings(public_url=running.public_url, storage_target=running.storage_target)
+
+
 def command_token(args: argparse.Namespace) -> None:
-    settings = local_settings(public_url=args.public_url)
+    settings = _token_settings(args)
     print(json.dumps(asyncio.run(_token(settings, args))))
 
 
 def command_frontend(args: argparse.Namespace) -> None:
     settings = FrontendSettings.from_environ(host=args.host, port=args.port)
-    serve_frontend(settings)
+    serve_frontend(with_dev_login(settings))
 
 
 def build_parser() -> argparse.ArgumentParser:

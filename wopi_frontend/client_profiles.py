@@ -6,6 +6,11 @@ X-LOOL-WOPI-Timestamp answered with 409 {"COOLStatusCode": 1010}), LastModifiedT
 save hints (IsModifiedByUser, IsAutosave, IsExitSave), and CheckFileInfo properties of their own. Nothing here
 changes what Microsoft's clients and validator see: those extensions are off in the Office profile.
 
+The save-conflict check is the exception: it does not depend on the profile. Office never sends the timestamp
+headers, so a save that carries one comes from a client that keeps LastModifiedTime, whichever client the
+discovery looked like; ignoring the header there would let a stale save overwrite a newer one. Such a save is
+checked, and answered with the new LastModifiedTime, under every profile (`answers_last_modified`).
+
 The setting `wopi_client` picks the profile; "auto" reads it from the discovery:
 * ONLYOFFICE: an action's urlsrc path contains `/hosting/wopi/` (its editors live at
   `/hosting/wopi/{word,cell,slide,...}/{view,edit}`).
@@ -17,6 +22,7 @@ The setting `wopi_client` picks the profile; "auto" reads it from the discovery:
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -32,10 +38,8 @@ class WopiClient(enum.StrEnum):
 @dataclass(frozen=True)
 class ClientProfile:
     client: WopiClient
-    # PutFile: refuse a save whose X-COOL/X-LOOL-WOPI-Timestamp is not the file's LastModifiedTime (409 + 1010).
-    timestamp_conflicts: bool
     # PutFile and PutRelativeFile: answer with {"LastModifiedTime": ...}, which the client keeps for the next
-    # save's timestamp check.
+    # save's timestamp check (a save carrying X-COOL/X-LOOL-WOPI-Timestamp is answered so under any profile).
     last_modified_in_responses: bool
     # CheckFileInfo: the client's own properties (see `extra_check_file_info`).
     collabora_properties: bool
@@ -43,10 +47,13 @@ class ClientProfile:
 
 
 PROFILES: dict[WopiClient, ClientProfile] = {
-    WopiClient.OFFICE: ClientProfile(WopiClient.OFFICE, False, False, False, False),
-    WopiClient.COLLABORA: ClientProfile(WopiClient.COLLABORA, True, True, True, False),
-    WopiClient.ONLYOFFICE: ClientProfile(WopiClient.ONLYOFFICE, True, True, False, True),
+    WopiClient.OFFICE: ClientProfile(WopiClient.OFFICE, False, False, False),
+    WopiClient.COLLABORA: ClientProfile(WopiClient.COLLABORA, True, True, False),
+    WopiClient.ONLYOFFICE: ClientProfile(WopiClient.ONLYOFFICE, True, False, True),
 }
+
+# The save-conflict check's request headers (Collabora sends both names; ONLYOFFICE the legacy one).
+SAVE_TIMESTAMP_HEADERS = ("X-COOL-WOPI-Timestamp", "X-LOOL-WOPI-Timestamp")
 
 _COLLABORA_PAGES = ("cool.html", "loleaflet.html")
 _COLLABORA_PATHS = ("/browser/", "/loleaflet/")
@@ -69,6 +76,13 @@ def profile_for(setting: str, discovery: Discovery | None) -> ClientProfile:
     if setting != "auto":
         return PROFILES[WopiClient(setting)]
     return PROFILES[detect_client(discovery) if discovery is not None else WopiClient.OFFICE]
+
+
+def answers_last_modified(profile: ClientProfile, request_headers: Mapping[str, str]) -> bool:
+    """Whether a PutFile / PutRelativeFile answers {"LastModifiedTime": ...}: for the clients that keep it, and for
+    any request that carried X-COOL/X-LOOL-WOPI-Timestamp (only those clients send it). `request_headers` looks
+    names up case-insensitively (Starlette's Headers)."""
+    return profile.last_modified_in_responses or any(name in request_headers for name in SAVE_TIMESTAMP_HEADERS)
 
 
 def extra_check_file_info(profile: ClientProfile, *, is_owner: bool, can_write: bool) -> dict[str, object]:

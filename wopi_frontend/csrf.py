@@ -3,7 +3,8 @@
 Two independent checks, both required:
 
 1. Same origin: browsers say where a request comes from. `Sec-Fetch-Site`, when sent, must be `same-origin`;
-   `Origin`, when sent, must be the public URL's origin or the origin the request was addressed to.
+   `Origin`, when sent, must be the public URL's origin. Never the origin the request was addressed to: that is
+   read from `Host`, which a DNS-rebinding page controls (`http://rebind.example:8080` resolving to us).
 2. A signed double-submit token: a random nonce lives in an HttpOnly, SameSite=Strict cookie, and every form
    (and the upload request, in a header) carries HMAC(key, nonce, user). Another site can neither read the
    cookie nor compute the token, and a token is good only for the user it was made for.
@@ -34,8 +35,13 @@ class CsrfRejected(Exception):
 
 
 def _origin(url: str) -> str:
+    """scheme://host[:port] as browsers write it in `Origin`: lower case, without the scheme's default port."""
     parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}".lower()
+    scheme, netloc = parts.scheme.lower(), parts.netloc.rpartition("@")[2].lower()
+    default_port = {"http": ":80", "https": ":443"}.get(scheme)
+    if default_port and netloc.endswith(default_port):
+        netloc = netloc.removesuffix(default_port)
+    return f"{scheme}://{netloc}"
 
 
 class CsrfGuard:
@@ -74,7 +80,7 @@ class CsrfGuard:
         if site is not None and site != "same-origin":
             raise CsrfRejected(f"Sec-Fetch-Site is {site}")
         origin = request.headers.get("origin")
-        if origin is not None and origin.lower() not in (self._public_origin, _origin(str(request.url))):
+        if origin is not None and origin.lower() != self._public_origin:
             raise CsrfRejected("the Origin is another site")
         nonce = self._nonce(request)
         if nonce is None or not presented or not presented.isascii():

@@ -62,6 +62,15 @@ class TooLarge(WopiError):
     status_code = 413
 
 
+class RequestTimeout(WopiError):
+    """A request body that stopped arriving. The connection is closed: what is left of the body never comes."""
+
+    status_code = 408
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, {"Connection": "close"})
+
+
 class ServerError(WopiError):
     status_code = 500
 

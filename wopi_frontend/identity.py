@@ -8,7 +8,9 @@ The WOPI routes know their user from the access token. The pages people open in 
   `-Name` header: `X-Forwarded-User` -> `X-Forwarded-Name`, `Remote-User` -> `Remote-Name` (a name ending in
   `-User` has that ending replaced; any other gets `-Name` appended). The front-end must then be reachable only
   through that proxy, which must strip both headers from what clients send.
-- `dev_user` (WOPI_DEV_USER): in development, everyone is this one user.
+- `dev_user` (WOPI_DEV_USER): in development, one fixed user, granted only to a browser that opened the login
+  link printed at start-up (`dev_login.py`; `dev_login_secret`). Without a secret the pages refuse everyone,
+  unless `dev_login_required` is switched off, in which case everyone who reaches the port is that user.
 
 When the header is configured it is the only source: a request without it is refused even if `dev_user` is set,
 so a misrouted request never falls back to the development user.
@@ -21,12 +23,12 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
+from wopi_frontend import dev_login
 from wopi_frontend.settings import FrontendSettings
+from wopi_frontend.text import MAX_DISPLAY_NAME, clean_display_name
 from wopi_frontend.types import Principal
 
 _USER_ID = re.compile(r"[\x21-\x7e]{1,256}")  # as the sessions API: printable ASCII, no spaces
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-MAX_DISPLAY_NAME = 256
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,7 @@ def _decode_name(raw: str) -> str:
         text = raw.encode("latin-1").decode("utf-8")
     except (UnicodeEncodeError, UnicodeDecodeError):
         text = raw
-    return _CONTROL.sub("", text).strip()[:MAX_DISPLAY_NAME]
+    return clean_display_name(text)[:MAX_DISPLAY_NAME]
 
 
 def identify(request: Request, settings: FrontendSettings) -> Principal:
@@ -77,6 +79,22 @@ def identify(request: Request, settings: FrontendSettings) -> Principal:
         name = _single(request, display_name_header(header))
         return Principal(user_id, _decode_name(name) if name else user_id)
     if settings.dev_user:
+        if dev_login.enabled(settings):
+            if not dev_login.has_session(request, settings):
+                raise IdentityMissing(
+                    "Open the login link",
+                    "This development server lets in only the browser that opened its login link. The link is "
+                    "printed in the terminal where `wopi-host run` (or `wopi-host frontend`) is running, and "
+                    f"starts with {settings.base_url}{dev_login.LOGIN_PATH}?token= . Each run prints a new one.",
+                    status_code=401,
+                )
+        elif settings.dev_login_required:
+            raise IdentityMissing(
+                "Sign-in is not configured",
+                "WOPI_DEV_USER is set, but without a login secret: nobody can prove to be that user. Start the "
+                "server with `wopi-host run` or `wopi-host frontend`, which make one and print the login link, "
+                "or set WOPI_DEV_LOGIN_SECRET (at least 32 characters).",
+            )
         return Principal(settings.dev_user, settings.dev_user)
     raise IdentityMissing(
         "Sign-in is not configured",

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
-_ILLEGAL = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
+from wopi_frontend.text import INVISIBLE
+
+# Printable characters that Windows refuses in names, and the path separators.
+_RESERVED = re.compile(r'[/\\:*?"<>|]')
 MAX_NAME_BYTES = 255
 
 
@@ -21,22 +25,32 @@ def problem(name: str) -> str | None:
     Windows refuses, so that every name can be downloaded and opened anywhere."""
     if not name or name in (".", ".."):
         return "the name is empty"
-    if _ILLEGAL.search(name):
-        return 'a name cannot contain / \\ : * ? " < > | or control characters'
+    invisible = INVISIBLE.search(name)
+    if invisible:  # the code point, never the character: it would rearrange the text it is shown in
+        return f"a name cannot contain control or invisible formatting characters (U+{ord(invisible.group()):04X})"
+    if _RESERVED.search(name):
+        return 'a name cannot contain / \\ : * ? " < > |'
     if name != name.strip(" ") or name.endswith("."):
         return "a name cannot start or end with a space, or end with a dot"
-    if len(name.encode("utf-8")) > MAX_NAME_BYTES:
+    if len(normalized(name).encode("utf-8")) > MAX_NAME_BYTES:  # the length of what storage keeps
         return f"the name is longer than {MAX_NAME_BYTES} bytes"
     return None
 
 
+def normalized(name: str) -> str:
+    """`name` in NFC, the form in which storage compares, stores and returns names (so compare with this)."""
+    return unicodedata.normalize("NFC", name)
+
+
 def make_legal(name: str, fallback_stem: str = "document") -> str:
-    """A legal name close to `name` (for suggested-mode PutRelativeFile, which must never fail on a name)."""
-    stem, extension = split_extension(name)
-    extension = _ILLEGAL.sub("_", extension).rstrip(" .")
+    """A legal name close to `name` (for suggested-mode PutRelativeFile, which must never fail on a name), in NFC.
+    Invisible characters are dropped (what is left is the name as it was shown, or as it really reads), reserved
+    ones become '_'."""
+    stem, extension = split_extension(normalized(INVISIBLE.sub("", name)))
+    extension = _RESERVED.sub("_", extension).rstrip(" .")
     if len((fallback_stem + extension).encode("utf-8")) > MAX_NAME_BYTES:
         extension = ""
-    stem = _ILLEGAL.sub("_", stem)
+    stem = _RESERVED.sub("_", stem)
     while len((stem + extension).encode("utf-8")) > MAX_NAME_BYTES:
         stem = stem[:-1]
     # Stripped after shortening, which can leave a space or a dot at the end.

@@ -7,7 +7,6 @@ block through `json_for_script`, which escapes `<`, `>` and `&` so no value can 
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import html
 import json
@@ -20,14 +19,12 @@ from string import Template
 from urllib.parse import urlsplit, urlunsplit
 
 from google.protobuf.timestamp_pb2 import Timestamp
-from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse
 
 from wopi_frontend.settings import FrontendSettings
 from wopi_frontend.types import Principal
 
 STATIC_DIR = Path(__file__).parent / "static"
-FLASH_COOKIE = "wopi_flash"
 # The pages' own resources come from our origin only; nothing is inlined except what a nonce allows.
 BROWSER_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
@@ -168,29 +165,3 @@ def message_page(
 def link_button(href: str, label: str, *, primary: bool = False) -> Markup:
     kind = "button primary" if primary else "button"
     return Markup(f'<a class="{kind}" href="{escape(href)}">{escape(label)}</a>')
-
-
-# ---- one-time messages shown after a redirect (post/redirect/get) ----
-
-
-def set_flash(response: Response, kind: str, text: str) -> None:
-    value = base64.urlsafe_b64encode(json.dumps([kind, text[:500]]).encode()).decode("ascii")
-    response.set_cookie(FLASH_COOKIE, value, max_age=60, path="/", httponly=True, samesite="lax")
-
-
-def read_flash(request: Request) -> tuple[str, str] | None:
-    """The message left by the last action, if any; the page showing it must `clear_flash`."""
-    value = request.cookies.get(FLASH_COOKIE)
-    if value is None:
-        return None
-    try:
-        kind, text = json.loads(base64.urlsafe_b64decode(value.encode("ascii")))
-    except (ValueError, TypeError, UnicodeError):
-        return ("error", "")
-    if kind not in ("ok", "error") or not isinstance(text, str):
-        return ("error", "")
-    return kind, text
-
-
-def clear_flash(response: Response) -> None:
-    response.delete_cookie(FLASH_COOKIE, path="/")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 
 from starlette.requests import ClientDisconnect, Request
 
 from wopi_frontend.context import context_of
-from wopi_frontend.errors import BadRequest, NotFound, TokenRejected, TooLarge
+from wopi_frontend.errors import BadRequest, NotFound, RequestTimeout, TokenRejected, TooLarge
 from wopi_frontend.tokens import AccessToken, TokenInvalid
 from wopi_frontend.types import FileId, Permission
 
@@ -17,8 +18,10 @@ MAX_LOCK_LENGTH = 1024
 
 
 def file_id_of(request: Request) -> FileId:
+    """The id in a WOPI path. Ids are URL-safe, so a WOPI path never needs percent-encoding: one that has any was
+    not built from a WOPISrc of ours (an encoded slash would even move the id's end), and is refused."""
     value = request.path_params["file_id"]
-    if not _FILE_ID.fullmatch(value):
+    if not _FILE_ID.fullmatch(value) or b"%" in (request.scope.get("raw_path") or b""):
         raise NotFound("malformed file id")
     return FileId(value)
 
@@ -76,16 +79,26 @@ def non_negative_int(request: Request, name: str) -> int | None:
 
 
 def body_chunks(request: Request, max_size: int) -> AsyncIterator[bytes]:
-    """The request body as it arrives, never whole. Over `max_size`, or not matching Content-Length, it raises:
-    the storage write it feeds is then cancelled and nothing is stored."""
+    """The request body as it arrives, never whole. Over `max_size`, not matching Content-Length, or stalled (no
+    bytes for the client idle timeout) it raises: the storage write it feeds is then cancelled and nothing is
+    stored."""
     declared = non_negative_int(request, "content-length")
     if declared is not None and declared > max_size:
         raise TooLarge(f"the body is larger than {max_size} bytes")
+    idle_timeout = context_of(request).settings.client_idle_timeout
 
     async def chunks() -> AsyncIterator[bytes]:
         received = 0
+        stream = request.stream()
         try:
-            async for chunk in request.stream():
+            while True:
+                try:
+                    async with asyncio.timeout(idle_timeout):
+                        chunk = await anext(stream)
+                except StopAsyncIteration:
+                    break
+                except TimeoutError:
+                    raise RequestTimeout(f"no part of the body arrived for {idle_timeout:g} seconds") from None
                 received += len(chunk)
                 if received > max_size:
                     raise TooLarge(f"the body is larger than {max_size} bytes")

@@ -17,11 +17,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from wopi_frontend.context import context_of
+from wopi_frontend.errors import WopiError
 from wopi_frontend.requests import small_body
+from wopi_frontend.text import MAX_DISPLAY_NAME, clean_display_name
 from wopi_frontend.types import PERMISSION_SETS, FileId, Principal
 
 _USER_ID = re.compile(r"[\x21-\x7e]{1,256}")
 _FILE_ID = re.compile(r"[A-Za-z0-9_-]{1,256}")
+MAX_BODY_BYTES = 16 * 1024
 
 
 def _error(status: int, message: str) -> Response:
@@ -37,8 +40,10 @@ async def create_session(request: Request) -> Response:
     if scheme.lower() != "bearer" or not hmac.compare_digest(presented.strip().encode(), api_key.encode()):
         return _error(401, "missing or wrong API key")
     try:
-        body = json.loads(await small_body(request, 16 * 1024))
-    except ValueError:
+        body = json.loads(await small_body(request, MAX_BODY_BYTES))
+    except WopiError as error:  # too large, or not matching Content-Length
+        return _error(error.status_code, error.reason)
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser goes
         return _error(400, "the body must be a JSON object")
     if not isinstance(body, dict):
         return _error(400, "the body must be a JSON object")
@@ -49,10 +54,11 @@ async def create_session(request: Request) -> Response:
         return _error(400, "file_id must be a storage file id")
     if not isinstance(user_id, str) or not _USER_ID.fullmatch(user_id):
         return _error(400, "user_id must be 1-256 printable ASCII characters")
-    if not isinstance(display_name, str) or len(display_name) > 256:
-        return _error(400, "display_name must be a string of at most 256 characters")
-    if permission not in PERMISSION_SETS:
+    if not isinstance(display_name, str) or len(display_name) > MAX_DISPLAY_NAME:
+        return _error(400, f"display_name must be a string of at most {MAX_DISPLAY_NAME} characters")
+    if not isinstance(permission, str) or permission not in PERMISSION_SETS:
         return _error(400, f"permission must be one of {', '.join(PERMISSION_SETS)}")
+    display_name = clean_display_name(display_name)
     await context.storage.stat_file(file_id)  # 404 for an unknown file
     token, claims = context.tokens.issue(Principal(user_id, display_name), FileId(file_id), PERMISSION_SETS[permission])
     return JSONResponse(

@@ -26,6 +26,14 @@ class FrontendSettings:
     storage_secret: str | None = None
     storage_timeout: float = 10.0  # seconds, for every gRPC call, and for each step of a content stream
     storage_stream_timeout: float = 3600.0  # seconds, for whole GetFile / PutFile streams
+    # Slow or stalled HTTP clients (seconds): a request body or response that makes no progress for
+    # client_idle_timeout is aborted (nothing is stored); a request head must be complete within
+    # client_header_timeout; at most max_connections connections are served at once (503 beyond); an idle
+    # kept-alive connection is closed after keep_alive_timeout.
+    client_idle_timeout: float = 30.0
+    client_header_timeout: float = 10.0
+    max_connections: int = 1000
+    keep_alive_timeout: int = 5
     # HMAC key that signs access tokens (at least 32 characters). All front-end replicas share it.
     token_key: str = ""
     token_ttl: int = 10 * 3600  # seconds; WOPI recommends 10 hours
@@ -43,12 +51,25 @@ class FrontendSettings:
     # Verify X-WOPI-Proof on every WOPI request when the discovery has a proof key. Switch off only for a
     # client that cannot sign (the open-source validator CLI without keys).
     proof_keys: bool = True
+    # How many accepted proofs each replica remembers to refuse their replay (proof_replay.py): about 210 bytes
+    # each (20 MB by default); one lives until its timestamp is 20 minutes old. When full, the oldest is forgotten
+    # and every proof as old is refused from then on, so nothing is let through unremembered; the refused are
+    # only proofs about capacity / rate seconds older than the newest (100 s at 1,000 signed requests a second).
+    proof_replay_capacity: int = 100_000
     # Which client's conventions to follow: "auto" (from the discovery), "office", "collabora", "onlyoffice".
     wopi_client: str = "auto"
     # Who uses the file browser and host pages: the user named by this request header, set by a trusted
     # reverse proxy that authenticates people (e.g. X-Forwarded-User), or, in development, one fixed user.
     identity_header: str | None = None
     dev_user: str | None = None
+    # The development user is granted only to a browser that opened the login link `/login?token=<secret>`
+    # (`wopi-host run` and `wopi-host frontend` make a secret per run and print the link). Never logged.
+    dev_login_secret: str | None = None
+    # False: everyone who reaches the port is `dev_user`, without the link (tests, or a trusted single-user box).
+    dev_login_required: bool = True
+    # Extra `host[:port]` names (comma-separated) requests may be addressed to, besides the public URL's (and
+    # the loopback names when listening on loopback): for a reverse proxy that rewrites `Host`.
+    allowed_hosts: str | None = None
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.public_url)
@@ -56,10 +77,17 @@ class FrontendSettings:
             raise ValueError("public_url must be an absolute http(s) URL without query or fragment")
         if len(self.token_key) < 32:
             raise ValueError("token_key must be at least 32 characters (set WOPI_TOKEN_KEY)")
+        if self.dev_login_secret is not None and len(self.dev_login_secret) < 32:
+            raise ValueError("dev_login_secret must be at least 32 characters")
         if self.api_key is not None and len(self.api_key) < 16:
             raise ValueError("api_key must be at least 16 characters")
         if self.max_file_size <= 0 or self.token_ttl <= 0 or self.lock_ttl <= 0 or self.storage_timeout <= 0:
             raise ValueError("sizes and durations must be positive")
+        if self.proof_replay_capacity <= 0:
+            raise ValueError("proof_replay_capacity must be positive")
+        client_limits = (self.client_idle_timeout, self.client_header_timeout, self.keep_alive_timeout)
+        if min(client_limits) <= 0 or self.max_connections <= 0:
+            raise ValueError("client timeouts and max_connections must be positive")
         if not 12 * 3600 <= self.discovery_refresh <= 24 * 3600:
             raise ValueError("discovery_refresh must be between 12 and 24 hours (43200-86400 seconds)")
         if self.wopi_client not in ("auto", "office", "collabora", "onlyoffice"):

@@ -18,12 +18,19 @@ from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
 from wopi_frontend.types import Principal
+from wopi_frontend.write_gate import FileBusy, WriteGate
 from wopi_proto.storage_v1 import storage_pb2 as pb
 from wopi_proto.storage_v1 import storage_pb2_grpc as pb_grpc
 
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 # The slowest flush to disk we wait for when storage commits an upload (a slow disk, 1 GiB: about 100 s).
 COMMIT_BYTES_PER_SECOND = 10 * 1024 * 1024
+# What the channel buffers for a read stream that its HTTP client has stopped taking (GetFile to a client that
+# does not read): the stream's HTTP/2 receive window. gRPC's bandwidth-delay probing grows each stream's window
+# towards the whole file (8 MiB files x 200 stalled readers took 1.5 GiB), so it is off, and each stream
+# announces a fixed window instead; a reader that is waiting for a message still gets all of it at once.
+STREAM_WINDOW_BYTES = 256 * 1024
+RECEIVE_WINDOW_OPTIONS = [("grpc.http2.bdp_probe", 0), ("grpc.http2.lookahead_bytes", STREAM_WINDOW_BYTES)]
 T = TypeVar("T")
 _DETAILS: dict[str, type[Message]] = {
     cls.DESCRIPTOR.full_name: cls
@@ -83,6 +90,7 @@ class StorageClient:
         self._timeout = timeout
         self._stream_timeout = stream_timeout
         self._capabilities: pb.Capabilities | None = None
+        self._write_gate = WriteGate()
         self.chunk_size = 1024 * 1024
 
     @property
@@ -93,6 +101,7 @@ class StorageClient:
             options = [
                 ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                 ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+                *RECEIVE_WINDOW_OPTIONS,
             ]
             if self._credentials is None:
                 self._channel = grpc.aio.insecure_channel(self._target, options=options)
@@ -152,22 +161,27 @@ class StorageClient:
             raise
         if first is grpc.aio.EOF:
             raise StorageCallError(grpc.StatusCode.INTERNAL, "storage sent no metadata")
+        info = first.file
+        pending = [first.data] if first.data else []  # handed over, not kept: the stream may be slow to read
+        del first
 
         async def chunks() -> AsyncIterator[bytes]:
             try:
-                if first.data:
-                    yield first.data
+                if pending:
+                    yield pending.pop()
                 while True:
                     message = await self._progress(call.read())
                     if message is grpc.aio.EOF:
                         return
-                    yield message.data
+                    data = message.data
+                    del message  # not kept alive while the HTTP client takes its time: one copy per chunk
+                    yield data
             except grpc.aio.AioRpcError as error:
                 raise StorageCallError.from_rpc(error) from None
             finally:
                 call.cancel()  # a no-op when the stream has ended
 
-        return first.file, chunks()
+        return info, chunks()
 
     async def write_file(
         self,
@@ -176,13 +190,28 @@ class StorageClient:
         chunks: AsyncIterator[bytes],
         principal: Principal | None = None,
     ) -> pb.FileInfo:
+        """Replace a file's contents with `chunks`. At most one upload per file at a time (write_gate.py): a second
+        one waits briefly, then fails with UNAVAILABLE before anything is sent."""
         header = pb.WriteFileRequest(header=pb.WriteFileHeader(file_id=file_id, preconditions=preconditions))
-        return await self._stream_contents("WriteFile", header, pb.WriteFileRequest, chunks, principal)
+        try:
+            async with self._write_gate.hold(file_id):
+                return await self._stream_contents("WriteFile", header, pb.WriteFileRequest, chunks, principal)
+        except FileBusy as busy:
+            raise StorageCallError(grpc.StatusCode.UNAVAILABLE, str(busy)) from None
 
     async def create_file(
-        self, container_id: str, name: str, chunks: AsyncIterator[bytes], principal: Principal
+        self,
+        container_id: str,
+        name: str,
+        chunks: AsyncIterator[bytes],
+        principal: Principal,
+        *,
+        use_free_variant: bool = False,
     ) -> pb.FileInfo:
-        header = pb.CreateFileRequest(header=pb.CreateFileHeader(container_id=container_id, name=name))
+        """Create `name` exclusively, or with `use_free_variant` (only if `capabilities().free_name_variants`)
+        its first free variant, chosen by storage in the same step: the result's `name` says which."""
+        wanted = pb.CreateFileHeader(container_id=container_id, name=name, use_free_variant=use_free_variant)
+        header = pb.CreateFileRequest(header=wanted)
         return await self._stream_contents("CreateFile", header, pb.CreateFileRequest, chunks, principal)
 
     async def _stream_contents(
@@ -239,9 +268,19 @@ class StorageClient:
             raise StorageCallError(grpc.StatusCode.DEADLINE_EXCEEDED, "storage stopped answering mid-stream") from None
 
     async def rename_file(
-        self, file_id: str, new_name: str, preconditions: pb.Preconditions, principal: Principal
+        self,
+        file_id: str,
+        new_name: str,
+        preconditions: pb.Preconditions,
+        principal: Principal,
+        *,
+        use_free_variant: bool = False,
     ) -> pb.FileInfo:
-        request = pb.RenameFileRequest(file_id=file_id, new_name=new_name, preconditions=preconditions)
+        """Rename; with `use_free_variant` (only if `capabilities().free_name_variants`) to the first free
+        variant of `new_name`, chosen by storage in the same step."""
+        request = pb.RenameFileRequest(
+            file_id=file_id, new_name=new_name, preconditions=preconditions, use_free_variant=use_free_variant
+        )
         return await self._call("RenameFile", request, principal)  # type: ignore[no-any-return]
 
     async def delete_file(self, file_id: str, preconditions: pb.Preconditions, principal: Principal) -> None:
@@ -249,6 +288,12 @@ class StorageClient:
 
     async def lookup_child(self, container_id: str, name: str) -> pb.Item:
         return await self._call("LookupChild", pb.LookupChildRequest(container_id=container_id, name=name))  # type: ignore[no-any-return]
+
+    async def find_free_name(self, container_id: str, name: str) -> str:
+        """`name` or its first free variant, in one call (only if `capabilities().free_name_variants`).
+        Advisory: nothing is reserved."""
+        request = pb.FindFreeNameRequest(container_id=container_id, name=name)
+        return (await self._call("FindFreeName", request)).name  # type: ignore[no-any-return]
 
     # ---- locks ----
 

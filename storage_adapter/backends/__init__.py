@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from storage_adapter.backends.base import StorageBackend
 from storage_adapter.settings import AdapterSettings, BackendName
 
@@ -9,6 +11,13 @@ BACKENDS: tuple[BackendName, ...] = ("memory", "filesystem", "sql", "s3")
 
 
 def create_backend(settings: AdapterSettings) -> StorageBackend:
+    backend = _construct(settings)
+    # Limits that the servicer enforces in the same way whatever the backend: set here, once for all.
+    backend.capabilities = dataclasses.replace(backend.capabilities, max_container_depth=settings.max_container_depth)
+    return backend
+
+
+def _construct(settings: AdapterSettings) -> StorageBackend:
     match settings.backend:
         case "memory":
             from dataclasses import replace

@@ -83,6 +83,12 @@ class StorageBackend(abc.ABC):
         """The child with exactly this name. NotFound if the container or the child does not exist."""
 
     @abc.abstractmethod
+    async def find_free_name(self, container_id: ContainerId, name: str) -> str:
+        """The first of `name_variants.candidates(name, ...)` that no child has, at bounded cost (never one
+        round trip to the catalogue per candidate where one query can look up many). NotFound (container);
+        NameConflict for `name` when every candidate is taken. Advisory: nothing is reserved."""
+
+    @abc.abstractmethod
     async def create_container(self, parent_id: ContainerId, name: str, principal: Principal) -> ContainerMeta:
         """Exclusive: NameConflict if the name is taken. NotFound if the parent does not exist.
         Unsupported without the `containers` capability."""
@@ -126,17 +132,32 @@ class StorageBackend(abc.ABC):
 
     @abc.abstractmethod
     async def create_file(
-        self, container_id: ContainerId, name: str, chunks: AsyncIterator[bytes], principal: Principal
+        self,
+        container_id: ContainerId,
+        name: str,
+        chunks: AsyncIterator[bytes],
+        principal: Principal,
+        *,
+        use_free_variant: bool = False,
     ) -> FileMeta:
         """Create a file exclusively: NameConflict if the name is taken when the file would appear (two racing
-        creates: exactly one wins). The file appears with all its contents at once. NotFound (container)."""
+        creates: exactly one wins). The file appears with all its contents at once. NotFound (container).
+        With `use_free_variant`, the file gets the first free of `name_variants.candidates(name, ...)`, chosen
+        in the same atomic step that makes it appear (NameConflict for `name` only when all are taken)."""
 
     @abc.abstractmethod
     async def rename_file(
-        self, file_id: FileId, new_name: str, preconditions: Preconditions, principal: Principal
+        self,
+        file_id: FileId,
+        new_name: str,
+        preconditions: Preconditions,
+        principal: Principal,
+        *,
+        use_free_variant: bool = False,
     ) -> FileMeta:
         """Rename within the container; id and version unchanged. Preconditions checked atomically.
-        NotFound, LockConflict, VersionConflict, NameConflict."""
+        NotFound, LockConflict, VersionConflict, NameConflict. With `use_free_variant`, the first free of
+        `name_variants.candidates(new_name, ...)` (the file's own name counts as free), in the same step."""
 
     @abc.abstractmethod
     async def delete_file(self, file_id: FileId, preconditions: Preconditions) -> None:

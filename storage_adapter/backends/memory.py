@@ -13,7 +13,7 @@ import secrets
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
-from storage_adapter import locks
+from storage_adapter import locks, name_variants
 from storage_adapter.backends.base import Clock, FileReader, StorageBackend, utc_now
 from storage_adapter.errors import (
     ContainerNotEmpty,
@@ -45,6 +45,7 @@ CAPABILITIES = Capabilities(
     version_history=True,
     max_versions_kept=MAX_VERSIONS_KEPT,
     sha256=True,
+    free_name_variants=True,
 )
 
 Contents = tuple[bytes, ...]
@@ -98,6 +99,12 @@ class MemoryBackend(StorageBackend):
         if item is None:
             raise NotFound("no item of this name in the container")
         return self._live(self._files[item.file_id]) if isinstance(item, FileMeta) else item
+
+    async def find_free_name(self, container_id: ContainerId, name: str) -> str:
+        await self.get_container(container_id)
+        chosen = self._free_variant(container_id, name)
+        self._require_free(container_id, chosen)  # raises only when every candidate is taken
+        return chosen
 
     async def create_container(self, parent_id: ContainerId, name: str, principal: Principal) -> ContainerMeta:
         await self.get_container(parent_id)
@@ -170,12 +177,21 @@ class MemoryBackend(StorageBackend):
         return self._commit(meta, contents, digest, principal)
 
     async def create_file(
-        self, container_id: ContainerId, name: str, chunks: AsyncIterator[bytes], principal: Principal
+        self,
+        container_id: ContainerId,
+        name: str,
+        chunks: AsyncIterator[bytes],
+        principal: Principal,
+        *,
+        use_free_variant: bool = False,
     ) -> FileMeta:
         await self.get_container(container_id)
-        self._require_free(container_id, name)  # fail early
+        if not use_free_variant:
+            self._require_free(container_id, name)  # fail early
         contents, digest = await _collect(chunks)
         await self.get_container(container_id)  # the atomic section starts here
+        if use_free_variant:
+            name = self._free_variant(container_id, name)
         self._require_free(container_id, name)
         now = self.clock()
         meta = FileMeta(
@@ -197,10 +213,18 @@ class MemoryBackend(StorageBackend):
         return meta
 
     async def rename_file(
-        self, file_id: FileId, new_name: str, preconditions: Preconditions, principal: Principal
+        self,
+        file_id: FileId,
+        new_name: str,
+        preconditions: Preconditions,
+        principal: Principal,
+        *,
+        use_free_variant: bool = False,
     ) -> FileMeta:
         meta = await self.stat_file(file_id)
         locks.check_preconditions(meta, preconditions, self.clock())
+        if use_free_variant:
+            new_name = self._free_variant(meta.parent_id, new_name, own_name=meta.name)
         if new_name == meta.name:
             return meta
         self._require_free(meta.parent_id, new_name)
@@ -266,6 +290,15 @@ class MemoryBackend(StorageBackend):
             if isinstance(existing, FileMeta):
                 existing = self._live(self._files[existing.file_id])
             raise NameConflict(container_id, name, existing)
+
+    def _free_variant(self, container_id: ContainerId, name: str, own_name: str | None = None) -> str:
+        """The first free candidate (dict lookups, no await: atomic with what the caller does next), or `name`
+        itself when all are taken, so that the caller's exclusive step reports the conflict."""
+        candidates = name_variants.candidates(name, self.capabilities.max_name_length)
+        free = name_variants.first_free(
+            candidates, lambda candidate: candidate != own_name and (container_id, candidate) in self._names
+        )
+        return name if free is None else free
 
     async def _non_root(self, container_id: ContainerId) -> ContainerMeta:
         container = await self.get_container(container_id)

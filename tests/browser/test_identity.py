@@ -1,15 +1,22 @@
-"""Who uses the pages (identity.py), the CSRF guard (csrf.py) and the page helpers (pages.py), in-process."""
+"""Who uses the pages (identity.py, dev_login.py), the CSRF guard (csrf.py) and the page helpers (pages.py):
+in-process, and the development login in a real browser."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import re
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 from starlette.requests import Request
 
+from tests.frontend.servers import WopiHost
 from wopi_frontend.app import create_app
 from wopi_frontend.csrf import CsrfGuard, CsrfRejected
 from wopi_frontend.identity import IdentityMissing, display_name_header, identify
@@ -64,9 +71,95 @@ def test_display_name_header_names() -> None:
 
 
 def test_the_development_user_and_nobody() -> None:
-    assert identify(_request([]), FrontendSettings(token_key=KEY, dev_user="dev")) == Principal("dev", "dev")
+    open_to_all = FrontendSettings(token_key=KEY, dev_user="dev", dev_login_required=False)
+    assert identify(_request([]), open_to_all) == Principal("dev", "dev")
     with pytest.raises(IdentityMissing):
         identify(_request([("X-Forwarded-User", "alice")]), FrontendSettings(token_key=KEY))
+
+
+def test_the_development_user_needs_the_login_cookie() -> None:
+    secret = "s" * 32
+    settings = FrontendSettings(token_key=KEY, dev_user="dev", dev_login_secret=secret)
+    with pytest.raises(IdentityMissing) as missing:
+        identify(_request([]), settings)  # no cookie: once, every loopback caller was `dev`
+    assert missing.value.status_code == 401 and "wopi-host run" in missing.value.explanation
+
+    async def log_in(client: httpx.AsyncClient) -> list[httpx.Response]:
+        return [await client.get("/login", params={"token": token}) for token in (secret, "s" * 31, "", "é" * 32)]
+
+    login, *refused = _in_process(settings, log_in)
+    assert login.status_code == 303 and login.headers["location"] == "/"
+    cookie = login.headers["set-cookie"]
+    name, _, value = cookie.partition(";")[0].partition("=")
+    assert name == "wopi_dev_login" and secret not in cookie  # an HMAC of the secret, never the secret
+    assert "httponly" in cookie.lower() and "samesite=lax" in cookie.lower()
+    assert identify(_request([("cookie", f"{name}={value}")]), settings) == Principal("dev", "dev")
+    for response in refused:
+        assert response.status_code == 403 and "set-cookie" not in response.headers
+    next_run = FrontendSettings(token_key=KEY, dev_user="dev", dev_login_secret="t" * 32)
+    for headers, who in [
+        ([("cookie", f"{name}={value}")], next_run),  # a new run's secret: the last run's cookie is no good
+        ([("cookie", f"{name}={secret}")], settings),  # the secret itself is not the cookie
+        ([("cookie", f"{name}={value[:-1]}x")], settings),
+    ]:
+        with pytest.raises(IdentityMissing):
+            identify(_request(headers), who)  # type: ignore[arg-type]
+    # A development user without a login secret (and the login not switched off): nobody is let in.
+    with pytest.raises(IdentityMissing) as unconfigured:
+        identify(_request([]), FrontendSettings(token_key=KEY, dev_user="dev"))
+    assert "WOPI_DEV_LOGIN_SECRET" in unconfigured.value.explanation
+
+
+def test_the_login_cookie_on_https_is_secure_and_host_only() -> None:
+    settings = FrontendSettings(
+        token_key=KEY, dev_user="dev", dev_login_secret="s" * 32, public_url="https://docs.example.org"
+    )
+
+    async def log_in(client: httpx.AsyncClient) -> list[httpx.Response]:
+        return [await client.get("https://docs.example.org/login", params={"token": "s" * 32})]
+
+    (login,) = _in_process(settings, log_in)
+    cookie = login.headers["set-cookie"]
+    assert cookie.startswith("__Host-wopi_dev_login=") and "secure" in cookie.lower() and "path=/" in cookie.lower()
+
+
+def test_a_browser_logs_in_through_the_printed_link(tmp_path: Path, page: Any) -> None:
+    """`wopi-host frontend` with a development user: it makes a login secret, prints the link, and only the
+    browser that opened it gets in; its forms then work (the cookie and the CSRF guard together)."""
+    with WopiHost(tmp_path, WOPI_DEV_USER="bob", WOPI_DEV_LOGIN_REQUIRED="true") as host:
+        match = re.search(r"open (http://\S+/login\?token=(\S+))", host.log_tail())
+        assert match, host.log_tail()
+        login_url, secret = match.groups()
+        refused = page.goto(host.url + "/")
+        assert refused is not None and refused.status == 401
+        expect(page.locator("main")).to_contain_text("login link")
+        page.goto(login_url)
+        assert page.url == host.url + "/"  # the secret is gone from the address bar
+        expect(page.locator(".user")).to_contain_text("bob")
+        page.locator("#new-menu summary").click()
+        page.locator("#new-menu form").nth(1).get_by_label("Name").fill("Logged in")
+        page.get_by_role("button", name="Create folder").click()
+        expect(page.locator(".notice-ok")).to_have_text("Created the folder “Logged in”.")
+        assert (host.documents / "Logged in").is_dir()
+        cookies = page.context.cookies()
+        assert [cookie["name"] for cookie in cookies if cookie["name"].startswith("wopi_dev")] == ["wopi_dev_login"]
+        assert all(secret not in cookie["value"] for cookie in cookies)
+        assert host.log_tail().count(secret) == 1  # printed once; the access log has no query strings
+
+
+def _in_process(
+    settings: FrontendSettings, calls: Callable[[httpx.AsyncClient], Awaitable[list[httpx.Response]]]
+) -> list[httpx.Response]:
+    """The app in-process, without storage, at its public URL."""
+
+    async def run() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=create_app(settings))
+        async with httpx.AsyncClient(transport=transport, base_url=settings.base_url) as client:
+            return await calls(client)
+
+    # In a thread of its own: Playwright's sync API may hold this thread's event loop open (tests/browser).
+    with ThreadPoolExecutor(1) as executor:
+        return executor.submit(asyncio.run, run()).result()
 
 
 def _get_all(paths: list[str]) -> list[httpx.Response]:
@@ -108,10 +201,20 @@ def test_csrf_guard() -> None:
         ([cookie], "é" + token, user),
         ([], token, user),
         ([cookie, ("origin", "https://evil.example")], token, user),
+        ([cookie, ("origin", "https://rebind.example:8443")], token, user),  # as the request's own origin, below
         ([cookie, ("sec-fetch-site", "same-site")], token, user),
     ]:
         with pytest.raises(CsrfRejected):
             guard.check(_request(headers, "https://docs.example.org/x"), who, presented)
+    # A DNS-rebinding page: its Origin matches the Host it sent, but is not the public origin.
+    rebinding = [cookie, ("origin", "https://rebind.example:8443")]
+    with pytest.raises(CsrfRejected):
+        guard.check(_request(rebinding, "https://rebind.example:8443/x"), user, token)
+    # Browsers omit the default port in Origin; the public URL may spell it out.
+    spelled_out = CsrfGuard(FrontendSettings(token_key=KEY, public_url="https://docs.example.org:443/prefix"))
+    token, nonce = spelled_out.issue(_request([]), user)
+    headers = [("cookie", f"{spelled_out.cookie_name}={nonce}"), ("origin", "https://docs.example.org")]
+    spelled_out.check(_request(headers, "https://docs.example.org/x"), user, token)
 
 
 def test_page_helpers_escape() -> None:

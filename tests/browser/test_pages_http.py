@@ -3,21 +3,26 @@ pages shown when there is no editor. (The browser tests show the same pages work
 
 from __future__ import annotations
 
+import base64
+import dataclasses
 import html
 import json
 import re
 from collections.abc import Iterator
+from http.cookies import Morsel, SimpleCookie
 from pathlib import Path
 from urllib.parse import quote
 
 import httpx
 import pytest
+from starlette.responses import Response
 
 from tests.browser.conftest import DEV_USER, folder_on_disk, folder_url, link_in_listing
 from tests.browser.office_client import StandInOffice
 from tests.contract.process import free_port
 from tests.frontend.servers import WopiHost
-from tests.frontend.wopi import issuer_of
+from tests.frontend.wopi import issuer_of, settings_of
+from wopi_frontend.flash import FlashCookie
 from wopi_frontend.types import PERMISSION_SETS, FileId, Principal
 
 Host = tuple[WopiHost, StandInOffice]
@@ -246,6 +251,119 @@ def test_upload_download_and_versions(office_host: Host) -> None:
         assert client.get(f"{host.url}/browse/download/0123456789abcdef01234567").status_code == 404
 
 
+def test_deceptive_names_are_refused_by_every_browser_action(office_host: Host) -> None:
+    """A name with a right-to-left override (`invoice` RLO `xcod.exe` displays as `invoiceexe.docx`) or another
+    invisible character is refused by the upload, the new document, new folder and rename forms, with the
+    character named by its code point; nothing is made or renamed."""
+    host, _ = office_host
+    folder = folder_on_disk(host, "Deceptive", {"Kept.docx": b"kept"})
+    listing_url = folder_url(host, "Deceptive")
+    file_id = _file_id(host, "Deceptive", "Kept.docx")
+    with httpx.Client() as client:
+        token = _csrf(client, listing_url)
+        listing = client.get(listing_url).text
+        upload = host.url + re.search(r'data-upload-url="([^"]+)"', listing).group(1)  # type: ignore[union-attr]
+        refused = client.post(
+            upload, params={"name": "invoice\u202excod.exe"}, content=b"MZ", headers={"X-CSRF-Token": token}
+        )
+        assert refused.status_code == 400 and "U+202E" in refused.json()["error"]
+        forms = {
+            "new-document": ("invoice\u202excod", {"type": ".docx"}),
+            "new-folder": ("Folder\u200b", {}),
+        }
+        posts = [
+            (host.url + re.search(rf'action="([^"]+/{action})"', listing).group(1), name, extra)  # type: ignore[union-attr]
+            for action, (name, extra) in forms.items()
+        ]
+        posts.append((f"{host.url}/browse/files/{file_id}/rename", "Kept\u2066.docx", {}))
+        for url, name, extra in posts:
+            done = client.post(url, data={"name": name, "csrf": token, **extra})
+            assert done.status_code == 303, (url, done.text)
+            shown = client.get(host.url + done.headers["location"]).text
+            invisible = next(character for character in name if not character.isascii())
+            assert "That name cannot be used" in shown and f"U+{ord(invisible):04X}" in shown, url
+    assert sorted(path.name for path in folder.iterdir()) == ["Kept.docx"]
+    assert (folder / "Kept.docx").read_bytes() == b"kept"
+
+
+# ---- the one-time message after a form (flash) ----
+
+
+def _set_cookies(response: httpx.Response) -> dict[str, Morsel[str]]:
+    jar: SimpleCookie = SimpleCookie()
+    for line in response.headers.get_list("set-cookie"):
+        jar.load(line)
+    return dict(jar)
+
+
+def _flash_value(host: WopiHost, user: str, text: str, *, token_key: str | None = None) -> str:
+    """A flash cookie's value as the host would set it for `user` (or signed with another key)."""
+    settings = settings_of(host)
+    if token_key is not None:
+        settings = dataclasses.replace(settings, token_key=token_key)
+    response = Response()
+    FlashCookie(settings).set(response, Principal(user), "error", text)
+    return _set_cookies(httpx.Response(200, headers=response.headers.items()))["wopi_flash"].value
+
+
+def test_a_flash_message_not_made_for_this_user_shows_nothing(office_host: Host) -> None:
+    """A sibling host can set cookies for ours: a flash cookie that we did not sign, or signed for another user,
+    shows nothing (and is deleted); one we signed for this user shows once."""
+    host, _ = office_host
+    text = "Your session expired: sign in again at evil.example"
+    unsigned = base64.urlsafe_b64encode(json.dumps(["error", text]).encode()).decode()
+    signed = _flash_value(host, DEV_USER, text)
+    refused = {
+        "unsigned": unsigned,
+        "bad signature": signed.split(".")[0] + "." + unsigned[:43],
+        "another key": _flash_value(host, DEV_USER, text, token_key="another-key-" + "k" * 32),
+        "another user": _flash_value(host, "mallory", text),
+        "garbage": "%%%.a.b",
+    }
+    for case, value in refused.items():
+        page = httpx.get(host.url + "/", headers={"Cookie": f"wopi_flash={value}"})
+        assert page.status_code == 200, case
+        assert "evil.example" not in page.text, case
+        assert _set_cookies(page)["wopi_flash"]["max-age"] == "0", case
+    page = httpx.get(host.url + "/", headers={"Cookie": f"wopi_flash={signed}"})
+    assert "evil.example" in page.text  # the control: signed for this user, it shows
+
+
+@pytest.fixture(scope="module")
+def https_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WopiHost]:
+    """Behind a TLS-terminating proxy: the public URL is https, the proxy talks plain HTTP to the port."""
+    base = Path(tmp_path_factory.mktemp("https"))
+    with WopiHost(base, WOPI_DEV_USER=DEV_USER, WOPI_PUBLIC_URL="https://docs.example.org") as host:
+        yield host
+
+
+def test_flash_cookie_on_an_https_public_url(https_host: WopiHost) -> None:
+    """On an https public URL the flash cookie is Secure and `__Host-` (host-only, Path=/), like the CSRF cookie."""
+    host = https_host
+    proxied = {"Host": "docs.example.org", "X-Forwarded-Proto": "https"}
+    listing = httpx.get(host.url + "/", headers=proxied)
+    nonce = _set_cookies(listing)["__Host-wopi_csrf"].value
+    token = re.search(r'name="csrf" value="([^"]+)"', listing.text).group(1)  # type: ignore[union-attr]
+    action = re.search(r'action="([^"]+/new-folder)"', listing.text).group(1)  # type: ignore[union-attr]
+    done = httpx.post(
+        host.url + action,
+        data={"name": "Made over https", "csrf": token},
+        headers={**proxied, "Cookie": f"__Host-wopi_csrf={nonce}"},
+    )
+    assert done.status_code == 303, done.text
+    cookies = _set_cookies(done)
+    assert "wopi_flash" not in cookies
+    flash = cookies["__Host-wopi_flash"]
+    assert flash["secure"] and flash["httponly"] and flash["path"] == "/" and not flash["domain"]
+    back = httpx.get(
+        host.url + done.headers["location"],
+        headers={**proxied, "Cookie": f"__Host-wopi_csrf={nonce}; __Host-wopi_flash={flash.value}"},
+    )
+    assert "Created the folder “Made over https”." in back.text
+    deleted = _set_cookies(back)["__Host-wopi_flash"]
+    assert deleted["max-age"] == "0" and deleted["secure"]
+
+
 # ---- identity ----
 
 
@@ -273,6 +391,14 @@ def test_identity_from_a_reverse_proxy_header(proxied_host: WopiHost) -> None:
     assert httpx.get(download, headers=headers).content == b"memo"
     assert httpx.get(download).status_code == 403
     assert "No office editor is configured" in page.text
+
+
+def test_display_name_from_the_proxy_is_cleaned(proxied_host: WopiHost) -> None:
+    """Bidi controls, zero-width and control characters are dropped from the proxy's display name, as from the
+    sessions API's (text.py): they could make one person's name pose as another's."""
+    headers = {"X-Forwarded-User": "eve", "X-Forwarded-Name": "\u202eB\u200bø\u2066b\x85 \ufeff".encode()}
+    page = httpx.get(proxied_host.url + "/", headers=headers)
+    assert '<span class="user-name">Bøb</span>' in page.text
 
 
 def test_editor_configured_but_unreachable(editor_down_host: WopiHost) -> None:

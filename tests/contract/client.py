@@ -103,12 +103,19 @@ class StorageClient:
     # ---- contents ----
 
     def create_file(
-        self, container_id: str, name: str, data: bytes | Iterable[bytes] = b"", **kwargs: object
+        self,
+        container_id: str,
+        name: str,
+        data: bytes | Iterable[bytes] = b"",
+        *,
+        use_free_variant: bool = False,
+        **kwargs: object,
     ) -> pb.FileInfo:
         chunks = chunked(data) if isinstance(data, bytes) else data
+        header = pb.CreateFileHeader(container_id=container_id, name=name, use_free_variant=use_free_variant)
 
         def messages() -> Iterator[pb.CreateFileRequest]:
-            yield pb.CreateFileRequest(header=pb.CreateFileHeader(container_id=container_id, name=name))
+            yield pb.CreateFileRequest(header=header)
             size = 0
             for chunk in chunks:
                 size += len(chunk)

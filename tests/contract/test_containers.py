@@ -386,6 +386,29 @@ def test_ancestors_of_a_deep_file_are_root_first(
     assert ancestors(client, container_id=grandchild.container_id) == expected[:-1]
 
 
+def test_containers_deeper_than_the_limit_are_resource_exhausted(
+    client: StorageClient, caps: pb.Capabilities, workspace: Workspace
+) -> None:
+    """Containers can be created down to max_container_depth (the root is at depth 0) and no deeper: the next
+    CreateContainer is RESOURCE_EXHAUSTED and creates nothing. A file may still go in the deepest container."""
+    requires(caps, "containers")
+    requires(caps, "max_container_depth")
+    depth = len(ancestors(client, container_id=workspace.container_id))  # the workspace's
+    if caps.max_container_depth - depth > 256:
+        pytest.skip("the adapter's depth limit is too deep to reach in a test")
+    deepest = get_container(client, workspace.container_id)
+    while depth < caps.max_container_depth:
+        deepest, depth = create_container(client, deepest.container_id, f"level-{depth + 1}"), depth + 1
+    assert len(ancestors(client, container_id=deepest.container_id)) == caps.max_container_depth
+    with expect_error(grpc.StatusCode.RESOURCE_EXHAUSTED):
+        create_container(client, deepest.container_id, "too-deep")
+    assert client.children(deepest.container_id) == []
+    with expect_error(grpc.StatusCode.NOT_FOUND):
+        lookup(client, deepest.container_id, "too-deep")
+    info = client.create_file(deepest.container_id, "at-the-bottom.txt", b"x")
+    assert ancestors(client, file_id=info.file_id)[-1] == deepest
+
+
 def test_ancestors_of_a_file_end_with_its_container(client: StorageClient, workspace: Workspace) -> None:
     """GetAncestors of a file ends with the container it is in and starts with the root."""
     info = client.create_file(workspace.container_id, workspace.name("here.txt"), b"x")

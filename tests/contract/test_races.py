@@ -172,6 +172,28 @@ def test_concurrent_exclusive_creates_of_one_name_have_one_winner(
         assert len(named) == 1, "exactly one item may have the name"
 
 
+def test_concurrent_creates_with_free_variant_all_win_with_distinct_names(
+    client: StorageClient, workspace: Workspace, racers: Racers, caps: pb.Capabilities
+) -> None:
+    """Concurrent CreateFiles of one taken name with use_free_variant all succeed, each under its own variant
+    (the name is chosen in the same atomic step as the create), each with its own contents."""
+    requires(caps, "free_name_variants")
+    for round_ in range(ROUNDS):
+        name = workspace.name(f"variant-race-{round_}.docx")
+        client.create_file(workspace.container_id, name, b"taken")
+
+        def create(index: int, racer: StorageClient, name: str = name) -> pb.FileInfo:
+            return racer.create_file(workspace.container_id, name, f"racer {index}".encode(), use_free_variant=True)
+
+        outcomes = racers.run(create)
+        assert all(outcome.ok for outcome in outcomes), [outcome.error for outcome in outcomes if not outcome.ok]
+        created: list[pb.FileInfo] = [outcome.value for outcome in outcomes]
+        stem = name.removesuffix(".docx")
+        assert sorted(info.name for info in created) == sorted(f"{stem} ({n}).docx" for n in range(2, RACERS + 2))
+        for index, info in enumerate(created):
+            assert client.read_file(info.file_id)[1] == f"racer {index}".encode()
+
+
 def test_concurrent_creates_of_files_and_containers_have_one_winner(
     client: StorageClient, workspace: Workspace, racers: Racers, caps: pb.Capabilities
 ) -> None:

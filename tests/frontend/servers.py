@@ -35,6 +35,9 @@ class WopiHost:
             "WOPI_HOST": "127.0.0.1",
             "WOPI_PORT": str(self.port),
             "WOPI_SECRETS_DIR": str(base / "unused-secrets"),
+            # A development user (WOPI_DEV_USER) without the login link, for tests of everything else; the
+            # login itself is tested against `wopi-host run` (tests/frontend/test_wopi_host_run.py).
+            "WOPI_DEV_LOGIN_REQUIRED": "false",
             **frontend_env,
         }
         self.process: subprocess.Popen[bytes] | None = None

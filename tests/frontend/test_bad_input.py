@@ -70,6 +70,52 @@ def test_path_like_urls(wopi_host: WopiHost, locked: WopiFile, suffix: str) -> N
         assert response.status_code in (401, 404, 405), (method, response)
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/wopi/files/%2e%2e%2f",
+        "/wopi/files/%2E%2E",
+        "/wopi/files/..",
+        "/wopi/files/../",
+        "/wopi/files/",
+        "/wopi/files",
+        "/wopi/",
+        "/wopi/files/a/b",
+        "/wopi/files//contents",
+        "/wopi/files/" + "x" * 300,
+        "/wopi/files/{id}/",
+        "/wopi/files/{id}/contents/",
+        "/wopi/files/{id}/ancestry/",
+        "/wopi/files/{id}%2Fcontents",
+        "/wopi/files/{id}%2fancestry",
+        "/wopi/files/{id}%2F",
+        "/wopi/files/%2F{id}",
+        "/wopi/files/{id}//contents",
+        "/wopi/files/%41{id}",
+        "/host/{id}/",
+        "/browse/download/{id}/",
+        "/healthz/",
+    ],
+)
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_malformed_paths_never_redirect(wopi_host: WopiHost, locked: WopiFile, path: str, method: str) -> None:
+    """Malformed ids and paths (dot segments, trailing or doubled or percent-encoded slashes, too long) are a 4xx,
+    never a redirect: a redirect would copy the access token of the query into its Location header. Sent raw, as
+    httpx would normalise some of these paths."""
+    target = path.format(id=locked.file_id) + f"?access_token={locked.access_token}&action=edit"
+    body = b"replaced"
+    request = (
+        f"{method} {target} HTTP/1.1\r\nHost: 127.0.0.1:{wopi_host.port}\r\nConnection: close\r\n"
+        f"X-WOPI-Override: PUT\r\nX-WOPI-Lock: {LOCK}\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+    answer = raw_http(wopi_host, request)
+    head = answer.partition(b"\r\n\r\n")[0]
+    assert 400 <= status_lines(answer)[0] < 500, head
+    header_lines = head.split(b"\r\n")[1:]
+    assert not [line for line in header_lines if line.lower().startswith(b"location:")]
+    assert not [line for line in header_lines if locked.access_token.encode() in line]
+
+
 def test_unknown_file_id(wopi_host: WopiHost, locked: WopiFile) -> None:
     """A well-formed id of no file: 404 with a token for that id, 401 with a token for another file."""
     unknown = WopiFile(wopi_host, f"{wopi_host.url}/wopi/files/{'0' * 24}", locked.access_token)
@@ -208,7 +254,8 @@ def test_names_clients_send_unencoded(wopi_host: WopiHost, file_name: str) -> No
 
 def raw_put(file: WopiFile, declared: int, body: bytes) -> bytes:
     path = f"/wopi/files/{file.file_id}/contents?access_token={file.access_token}"
-    head = f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-WOPI-Override: PUT\r\nX-WOPI-Lock: {LOCK}\r\n"
+    head = f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{file.host.port}\r\n"
+    head += f"X-WOPI-Override: PUT\r\nX-WOPI-Lock: {LOCK}\r\n"
     return raw_http(file.host, f"{head}Content-Length: {declared}\r\n\r\n".encode() + body, half_close=True)
 
 

@@ -63,7 +63,7 @@ def test_the_setting_wins_and_auto_without_discovery_is_office() -> None:
     assert profile_for("onlyoffice", None).client is WopiClient.ONLYOFFICE
     assert profile_for("auto", None).client is WopiClient.OFFICE
     office = profile_for("office", None)
-    assert not office.timestamp_conflicts and not office.last_modified_in_responses
+    assert not office.last_modified_in_responses and not office.collabora_properties
 
 
 # ---- Collabora over HTTP -----------------------------------------------------------------------------------
@@ -196,15 +196,59 @@ def test_onlyoffice_profile(tmp_path: Path, file_name: str) -> None:
         assert response.status_code == 200 and response.json()["LastModifiedTime"] == file.info()["LastModifiedTime"]
 
 
-def test_the_office_profile_ignores_collabora_headers(wopi_host: WopiHost, file_name: str) -> None:
-    """Microsoft's conventions stay exactly as they were: PutFile answers an empty 200, and the extensions'
-    headers mean nothing."""
-    file = open_file(wopi_host, file_name, DOCUMENT)
+@pytest.fixture(scope="module")
+def office_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WopiHost]:
+    """A front-end in "auto" mode whose discovery looks like Office for the web's (without proof keys)."""
+    with DiscoveryServer(samples.office()) as server:
+        base = Path(tmp_path_factory.mktemp("office-host"))
+        with WopiHost(base, WOPI_DISCOVERY_URL=server.url) as host:
+            yield host
+
+
+def test_the_office_profile_keeps_microsofts_conventions(office_host: WopiHost, file_name: str) -> None:
+    """Microsoft's conventions stay exactly as they were: a PutFile without the extensions' headers answers an
+    empty 200, and CheckFileInfo has none of the other clients' properties."""
+    file = open_file(office_host, file_name, DOCUMENT)
     assert file.lock("office").status_code == 200
-    response = put(file, b"saved", "office", X_COOL_WOPI_Timestamp="2001-01-01T00:00:00.0000000Z")
+    response = put(file, b"saved", "office", X_COOL_WOPI_IsAutosave="true")
     assert response.status_code == 200 and response.content == b""
     info = file.info()
-    assert "IsAdminUser" not in info and "SupportsReviewing" not in info
+    assert "IsAdminUser" not in info and "SupportsReviewing" not in info and "LastModifiedTime" in info
+    relative = file.put_relative({"X-WOPI-SuggestedTarget": ".docx"}, b"copy")
+    assert relative.status_code == 200 and "LastModifiedTime" not in relative.json()
+
+
+def test_a_put_relative_file_with_a_timestamp_gets_last_modified_time(office_host: WopiHost, file_name: str) -> None:
+    """Only Collabora / ONLYOFFICE send the timestamp header, and they keep the LastModifiedTime answered."""
+    file = open_file(office_host, file_name, DOCUMENT)
+    stamp = file.info()["LastModifiedTime"]
+    response = file.put_relative({"X-WOPI-SuggestedTarget": ".odt", "X-COOL-WOPI-Timestamp": stamp}, b"saved as")
+    assert response.status_code == 200
+    new_file = WopiFile.from_url(office_host, response.json()["Url"])
+    assert response.json()["LastModifiedTime"] == new_file.info()["LastModifiedTime"]
+
+
+@pytest.mark.parametrize("header", ["X-COOL-WOPI-Timestamp", "X-LOOL-WOPI-Timestamp"])
+def test_a_stale_timestamp_is_refused_whatever_the_client_looks_like(
+    office_host: WopiHost, file_name: str, header: str
+) -> None:
+    """Office never sends the timestamp headers: a save that carries one is checked even when the discovery
+    looks like Office's (a Collabora behind an Office-like discovery must not overwrite a newer save), and
+    answered with the LastModifiedTime its next save needs."""
+    file = open_file(office_host, file_name, DOCUMENT)
+    assert file.lock("cool").status_code == 200
+    old_stamp = file.info()["LastModifiedTime"]
+    assert put(file, b"someone else's save", "cool").status_code == 200
+    before = file.state()
+    stale = file.put_file(b"stale save", lock="cool", headers={header: old_stamp})
+    assert stale.status_code == 409
+    assert stale.json()["COOLStatusCode"] == 1010
+    assert file.state() == before
+    assert (office_host.documents / file_name).read_bytes() == b"someone else's save"
+    current = file.put_file(b"based on the newest", lock="cool", headers={header: file.info()["LastModifiedTime"]})
+    assert current.status_code == 200
+    assert current.json()["LastModifiedTime"] == file.info()["LastModifiedTime"]
+    assert file.contents() == b"based on the newest"
 
 
 # ---- the check is atomic -----------------------------------------------------------------------------------

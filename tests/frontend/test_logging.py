@@ -39,7 +39,8 @@ def test_log_has_no_tokens_or_contents(wopi_host: WopiHost, file_name: str) -> N
     assert file.get_file([("X-WOPI-MaxExpectedSize", b"\xb2")]).status_code == 400
     assert file.post("GET_RESTRICTED_LINK").status_code == 501
     path = f"/wopi/files/{file.file_id}/contents?access_token={file.access_token}"
-    head = f"POST {path} HTTP/1.1\r\nHost: x\r\nX-WOPI-Override: PUT\r\nX-WOPI-Lock: log-lock\r\n"
+    head = f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{wopi_host.port}\r\n"
+    head += "X-WOPI-Override: PUT\r\nX-WOPI-Lock: log-lock\r\n"
     head += "Content-Length: 5000\r\n\r\n"  # more than is sent: the upload breaks off
     raw_http(wopi_host, head.encode() + SECRET_CONTENT, half_close=True)
     assert file.get_file().content == SECRET_CONTENT + b" v2"

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ import httpx
 import jsonschema
 import pytest
 
+from tests.frontend.counting_proxy import CountingProxy
 from tests.frontend.servers import WopiHost
 from tests.frontend.wopi import WopiFile, http, open_file, sha256_b64, token_for
 
@@ -586,17 +588,67 @@ def test_put_relative_exact_existing_with_overwrite(wopi_host: WopiHost, file_na
 
 
 def test_put_relative_locked_target(wopi_host: WopiHost, file_name: str) -> None:
-    """A locked target gets 409 with X-WOPI-Lock, overwrite or not, and is not changed."""
+    """A locked target gets 409, overwrite or not, and is not changed. The 409 never carries the target's lock id
+    (the token is for the source, not for the target): no X-WOPI-Lock, the lock id in no header at all."""
     source = open_file(wopi_host, file_name)
     target = open_file(wopi_host, "target-" + file_name, DOCUMENT)
-    assert target.lock("target-lock").status_code == 200
+    assert target.lock("target-lock-secret").status_code == 200
     before = target.state()
     for overwrite in ("True", "False"):
         headers = {"X-WOPI-RelativeTarget": "target-" + file_name, "X-WOPI-OverwriteRelativeTarget": overwrite}
         response = source.put_relative(headers, b"not stored")
         assert response.status_code == 409, (overwrite, response)
-        assert response.headers["X-WOPI-Lock"] == "target-lock"
+        assert "X-WOPI-Lock" not in response.headers
+        assert not [value for value in response.headers.values() if "target-lock-secret" in value]
+        retry = response.headers["X-WOPI-ValidRelativeTarget"].encode("ascii").decode("utf-7")
+        assert retry != "target-" + file_name and retry.endswith(".wopitest")
     assert target.state() == before
+
+
+@pytest.fixture(scope="module")
+def counted_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[WopiHost, CountingProxy]]:
+    """Both services with a counting gRPC proxy between them: every storage call of the front-end is counted."""
+    host = WopiHost(Path(tmp_path_factory.mktemp("wopi-counted")))
+    with CountingProxy(host.storage.target) as proxy:
+        host.environment["WOPI_STORAGE_TARGET"] = proxy.target
+        with host:
+            yield host, proxy
+
+
+def take_name_and_variants(host: WopiHost, stem: str, count: int = 100) -> None:
+    """`stem.wopitest` and `stem (2).wopitest` ... `stem (count).wopitest`, put in the root folder directly."""
+    for number in range(1, count + 1):
+        name = f"{stem}.wopitest" if number == 1 else f"{stem} ({number}).wopitest"
+        (host.documents / name).write_bytes(b"taken")
+
+
+MAX_RPCS_PER_NAME_CHOICE = 6  # a StatFile, a create or write (two calls: claim, then contents), a suggestion...
+
+
+def test_put_relative_name_search_costs_a_bounded_number_of_storage_calls(
+    counted_host: tuple[WopiHost, CountingProxy], file_name: str
+) -> None:
+    """With a name and its variants (2) to (100) taken, suggested mode still gets the first free variant, and an
+    exact-mode 409 still suggests it, each with a few storage calls: not one lookup per taken name."""
+    host, proxy = counted_host
+    source = open_file(host, file_name)
+    stem = "taken-" + file_name.removesuffix(".wopitest")
+    take_name_and_variants(host, stem)
+    source.check_file_info()  # the front-end has read the capabilities: the counts below are the request's own
+
+    proxy.reset()
+    response = source.put_relative({"X-WOPI-SuggestedTarget": f"{stem}.wopitest"}, b"copy")
+    calls = proxy.calls()
+    assert_relative_ok(host, response, b"copy")
+    assert response.json()["Name"] == f"{stem} (101).wopitest"
+    assert sum(calls.values()) <= MAX_RPCS_PER_NAME_CHOICE and calls["LookupChild"] == 0, calls
+
+    proxy.reset()
+    response = source.put_relative({"X-WOPI-RelativeTarget": f"{stem}.wopitest"}, b"not stored")
+    calls = proxy.calls()
+    assert response.status_code == 409
+    assert response.headers["X-WOPI-ValidRelativeTarget"].encode("ascii").decode("utf-7") == f"{stem} (102).wopitest"
+    assert sum(calls.values()) <= MAX_RPCS_PER_NAME_CHOICE and calls["LookupChild"] <= 1, calls
 
 
 def test_put_relative_both_target_headers(wopi_host: WopiHost, file_name: str) -> None:
@@ -689,6 +741,24 @@ def test_rename_to_a_taken_name(wopi_host: WopiHost, file_name: str) -> None:
     assert response.json()["Name"] != "taken-" + file_name.removesuffix(".wopitest")
     assert file.info()["BaseFileName"] == response.json()["Name"] + ".wopitest"
     assert other.info()["BaseFileName"] == "taken-" + file_name and other.contents() == DOCUMENT
+
+
+def test_rename_to_a_taken_name_costs_one_storage_call(
+    counted_host: tuple[WopiHost, CountingProxy], file_name: str
+) -> None:
+    """Renaming onto a name whose variants (2) to (100) are taken too gives the first free variant, with one
+    RenameFile call: storage picks the variant, the front-end does not try the names one by one."""
+    host, proxy = counted_host
+    file = open_file(host, file_name)
+    stem = "taken-" + file_name.removesuffix(".wopitest")
+    take_name_and_variants(host, stem)
+    file.check_file_info()
+    proxy.reset()
+    response = file.rename(stem)
+    calls = proxy.calls()
+    assert response.status_code == 200 and response.json() == {"Name": f"{stem} (101)"}
+    assert calls["RenameFile"] == 1 and sum(calls.values()) <= MAX_RPCS_PER_NAME_CHOICE, calls
+    assert file.info()["BaseFileName"] == f"{stem} (101).wopitest"
 
 
 def test_rename_with_a_wrong_lock(wopi_host: WopiHost, file_name: str) -> None:
@@ -827,24 +897,67 @@ def test_sessions_api_wrong_key(api_host: WopiHost, file_name: str) -> None:
         {"file_id": "FILE", "user_id": 5},
         {"file_id": "../etc", "user_id": "u"},
         {"file_id": "FILE", "user_id": "u", "permission": "admin"},
+        {"file_id": "FILE", "user_id": "u", "permission": []},
+        {"file_id": "FILE", "user_id": "u", "permission": ["edit"]},
+        {"file_id": "FILE", "user_id": "u", "permission": {"edit": True}},
+        {"file_id": "FILE", "user_id": "u", "permission": 1},
         {"file_id": "FILE", "user_id": "u", "display_name": None},
+        {"file_id": "FILE", "user_id": "u", "display_name": ["a"]},
+        {"file_id": "FILE", "user_id": "u", "display_name": "x" * 257},
+        "[" * 5000 + "]" * 5000,
+        '{"a":' * 2500 + "0" + "}" * 2500,
+        '{"file_id": "FILE", "user_id": "u", "permission": ' + "[" * 5000 + "]" * 5000 + "}",
+        b"\xff\xfe not UTF-8",
+        "",
     ],
+    ids=lambda body: repr(body) if len(repr(body)) < 80 else f"{repr(body)[:60]}...",
 )
 def test_sessions_api_bad_body(api_host: WopiHost, file_name: str, body: Any) -> None:
-    """POST /api/v1/sessions with a body that is not a valid session request: 400 with a JSON error."""
+    """POST /api/v1/sessions with a body that is not a valid session request (not JSON, nested deeper than any parser
+    goes, wrong types): 400 with a JSON error."""
     file = open_file(api_host, file_name)
     if isinstance(body, dict) and body.get("file_id") == "FILE":
         body = {**body, "file_id": file.file_id}
-    if isinstance(body, str):
+    if isinstance(body, str | bytes):
         response = http.post(
             f"{api_host.url}/api/v1/sessions",
             headers={"Authorization": f"Bearer {api_host.environment['WOPI_API_KEY']}"},
-            content=body,
+            content=body.replace("FILE", file.file_id) if isinstance(body, str) else body,
         )
     else:
         response = sessions(api_host, body)
     assert response.status_code == 400, response.text
     assert response.json()["error"]
+
+
+def test_sessions_api_body_too_large(api_host: WopiHost, file_name: str) -> None:
+    """A body over 16 KiB: 413 with a JSON error, whether Content-Length says so or not."""
+    file = open_file(api_host, file_name)
+    body = {"file_id": file.file_id, "user_id": "u", "padding": "x" * 17000}
+    assert sessions(api_host, body).status_code == 413
+    chunks = iter([b'{"padding": "', b"x" * 17000, b'"}'])
+    response = http.post(
+        f"{api_host.url}/api/v1/sessions",
+        headers={"Authorization": f"Bearer {api_host.environment['WOPI_API_KEY']}"},
+        content=chunks,
+    )
+    assert response.status_code == 413, response.text
+    assert response.json()["error"]
+
+
+def test_sessions_api_cleans_the_display_name(api_host: WopiHost, file_name: str) -> None:
+    """Control, bidi-control and zero-width characters (and lone surrogates) are dropped from display_name, as from
+    the identity header's, so the name others see is the name it looks like."""
+    file = open_file(api_host, file_name)
+    name = "\u202e A\x00l\x1bi\x85c\u200be\u2066\u061c\ufeff\ud800 \u200f"
+    body = json.dumps({"file_id": file.file_id, "user_id": "u", "display_name": name})  # ASCII: "\ud800" escaped
+    response = http.post(
+        f"{api_host.url}/api/v1/sessions",
+        headers={"Authorization": f"Bearer {api_host.environment['WOPI_API_KEY']}"},
+        content=body,
+    )
+    assert response.status_code == 200, response.text
+    assert WopiFile.from_session(api_host, response.json()).info()["UserFriendlyName"] == "Alice"
 
 
 def test_sessions_api_unknown_file(api_host: WopiHost) -> None:

@@ -85,3 +85,24 @@ def test_bad_settings_are_clear_errors(
         run_main(monkeypatch, argv, environ)
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_limits_per_caller(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The limits on slow callers and their connections, from options and variables, reach ServerLimits."""
+    from storage_adapter.server import ServerLimits
+
+    environ = {
+        "WOPI_STORAGE_SECRET": SECRET,
+        "WOPI_STORAGE_KEEPALIVE_TIME": "15",
+        "WOPI_STORAGE_MAX_CONNECTION_AGE": "0",
+    }
+    argv = ["--stream-idle-timeout", "5", "--max-health-watchers", "7", "--max-concurrent-uploads", "9"]
+    settings = run_main(monkeypatch, argv, environ)
+    limits = ServerLimits.of(settings)
+    assert (limits.stream_idle_timeout, limits.keepalive_time, limits.max_connection_age) == (5, 15, 0)
+    assert (limits.max_health_watchers, limits.max_concurrent_uploads) == (7, 9)
+    options = dict(limits.channel_options())
+    assert options["grpc.keepalive_time_ms"] == 15000
+    assert "grpc.max_connection_age_ms" not in options  # 0: no age limit
+    with pytest.raises(ValueError, match="positive"):
+        AdapterSettings(secret=SECRET, stream_idle_timeout=0)

@@ -282,6 +282,50 @@ def test_items_added_outside_get_ids_by_listing_and_by_lookup(tmp_path: Path) ->
     run(test, tmp_path)
 
 
+def test_a_decomposed_name_made_outside_is_found_by_its_composed_spelling(tmp_path: Path) -> None:
+    """Programs on macOS spell names decomposed (NFD); storage is given names in NFC (validation normalizes them).
+    A lookup by the NFC spelling finds the NFD entry, and its NFC twin cannot be made beside it."""
+    composed, decomposed = "caf\u00e9.docx", "cafe\u0301.docx"
+    (tmp_path / decomposed).write_bytes(b"from a mac")
+
+    async def test(backend: FilesystemBackend) -> None:
+        root = await backend.root_container()
+        found = await backend.lookup_child(root.container_id, composed)
+        assert isinstance(found, FileMeta) and found.name == decomposed  # as spelled on disk
+        assert await read(backend, found.file_id) == b"from a mac"
+        assert (await children(backend))[decomposed].file_id == found.file_id  # type: ignore[union-attr]
+        with pytest.raises(NameConflict) as conflict:
+            await create(backend, composed, b"twin")
+        assert conflict.value.existing == found
+        other = await create(backend, "other.docx")
+        with pytest.raises(NameConflict):
+            await backend.rename_file(other.file_id, composed, Preconditions(), ALICE)
+        with pytest.raises(NameConflict):
+            await backend.create_container(root.container_id, composed, ALICE)
+
+    run(test, tmp_path)
+    assert sorted(path.name for path in tmp_path.iterdir() if not path.name.startswith(".")) == [
+        decomposed,
+        "other.docx",
+    ]
+    assert (tmp_path / decomposed).read_bytes() == b"from a mac"
+
+
+def test_names_made_outside_with_invisible_characters_are_not_served(tmp_path: Path) -> None:
+    """A name storage would refuse (here with a right-to-left override: `invoice` RLO `xcod.exe` displays as
+    `invoiceexe.docx`) is not served when another program makes it: not listed, not found."""
+    deceptive = "invoice\u202excod.exe"
+    (tmp_path / deceptive).write_bytes(b"MZ")
+
+    async def test(backend: FilesystemBackend) -> None:
+        root = await backend.root_container()
+        assert await children(backend) == {}
+        with pytest.raises(NotFound):
+            await backend.lookup_child(root.container_id, deceptive)
+
+    run(test, tmp_path)
+
+
 def test_items_removed_outside_are_gone(tmp_path: Path) -> None:
     async def test(backend: FilesystemBackend) -> None:
         meta = await create(backend, "gone.txt", b"1")
@@ -329,6 +373,111 @@ def test_items_moved_outside_keep_their_ids(tmp_path: Path) -> None:
         os.rename(tmp_path / "after.txt", tmp_path / "New" / "moved.txt")
         found = await backend.lookup_child(folder.container_id, "moved.txt")
         assert found.file_id == meta.file_id  # type: ignore[union-attr]
+
+    run(test, tmp_path)
+
+
+def test_a_new_file_on_a_deleted_files_inode_is_not_that_file_moved(tmp_path: Path) -> None:
+    """ext4 gives a freed inode number to the next file created: a document deleted outside and a new file
+    created before the host looked must not look like one item moved (old id, old tokens, old history)."""
+    catalogue = tmp_path / ".wopi-storage" / "catalogue.sqlite3"
+
+    async def before(backend: FilesystemBackend) -> tuple[FileMeta, FileMeta]:
+        deleted = await create(backend, "secret.docx", b"first draft")
+        await write(backend, deleted.file_id, b"second draft")
+        moved = await create(backend, "kept.docx", b"one")
+        return deleted, await write(backend, moved.file_id, b"two")
+
+    deleted, moved = run(before, tmp_path)
+    (tmp_path / "secret.docx").unlink()  # while the host is not looking
+    (tmp_path / "unrelated.docx").write_bytes(b"someone else's new file")
+    os.rename(tmp_path / "kept.docx", tmp_path / "renamed.docx")  # a real move, for comparison
+    # Make the inode reuse certain (ext4 usually does it by itself): the catalogue remembers the deleted file
+    # as having the inode that the new file now has.
+    new_inode = os.stat(tmp_path / "unrelated.docx")
+    with sqlite3.connect(catalogue) as db:
+        db.execute(
+            "UPDATE nodes SET st_dev = ?, st_ino = ? WHERE id = ?",
+            (new_inode.st_dev, new_inode.st_ino, deleted.file_id),
+        )
+    db.close()
+
+    async def after(backend: FilesystemBackend) -> None:
+        listing = await children(backend)
+        assert set(listing) == {"unrelated.docx", "renamed.docx"}
+        unrelated = listing["unrelated.docx"]
+        assert isinstance(unrelated, FileMeta) and unrelated.file_id != deleted.file_id
+        assert await backend.list_versions(unrelated.file_id) == []
+        with pytest.raises(NotFound):
+            await backend.stat_file(deleted.file_id)
+        with pytest.raises(NotFound):
+            await backend.list_versions(deleted.file_id)
+        assert not deleted_blobs & set(os.listdir(tmp_path / ".wopi-storage" / "versions"))  # its history is gone
+        renamed = listing["renamed.docx"]
+        assert isinstance(renamed, FileMeta) and (renamed.file_id, renamed.version) == (moved.file_id, moved.version)
+        [earlier] = await backend.list_versions(moved.file_id)
+        assert await read(backend, moved.file_id, earlier.version) == b"one"
+
+    with sqlite3.connect(catalogue) as db:
+        deleted_blobs = {
+            blob for (blob,) in db.execute("SELECT blob FROM versions WHERE file_id = ?", (deleted.file_id,))
+        }
+    db.close()
+    assert len(deleted_blobs) == 1
+    run(after, tmp_path)
+    # The same through a lookup by name rather than a listing.
+    (tmp_path / "unrelated.docx").unlink()
+    (tmp_path / "looked-up.docx").write_bytes(b"another new file")
+    looked_up_inode = os.stat(tmp_path / "looked-up.docx")
+    with sqlite3.connect(catalogue) as db:
+        db.execute(
+            "UPDATE nodes SET st_dev = ?, st_ino = ? WHERE id = ?",
+            (looked_up_inode.st_dev, looked_up_inode.st_ino, moved.file_id),
+        )
+    db.close()
+    os.unlink(tmp_path / "renamed.docx")
+
+    async def lookup(backend: FilesystemBackend) -> None:
+        root = await backend.root_container()
+        found = await backend.lookup_child(root.container_id, "looked-up.docx")
+        assert isinstance(found, FileMeta) and found.file_id != moved.file_id
+        assert await backend.list_versions(found.file_id) == []
+
+    run(lookup, tmp_path)
+
+
+def test_finding_an_item_costs_the_same_at_any_depth(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every request resolves its item's path from the catalogue and checks it crosses no symbolic link. That
+    took one catalogue query and one lstat per level above the item (quadratic to build a deep tree); it is now
+    the same work at depth 1 and at depth 40, counted in statements and system calls rather than timed."""
+    lstats: list[object] = []
+    real_lstat = os.lstat
+
+    def counted_lstat(path: object, *args: object, **kwargs: object) -> os.stat_result:
+        lstats.append(path)
+        return real_lstat(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    async def work(backend: FilesystemBackend, call: Callable[[], Awaitable[object]]) -> tuple[int, int]:
+        statements: list[str] = []
+        backend._sections.catalogue._db.set_trace_callback(statements.append)  # every statement it runs
+        lstats.clear()
+        await call()
+        backend._sections.catalogue._db.set_trace_callback(None)
+        return len(statements), len(lstats)
+
+    async def test(backend: FilesystemBackend) -> None:
+        container = (await backend.root_container()).container_id
+        files = {}
+        for depth in range(1, 41):
+            container = (await backend.create_container(container, "level", ALICE)).container_id
+            if depth in (1, 40):
+                files[depth] = await create(backend, "file.txt", b"x", container)
+        monkeypatch.setattr(os, "lstat", counted_lstat)
+        shallow, deep = files[1].file_id, files[40].file_id
+        assert await work(backend, lambda: backend.stat_file(shallow)) == await work(
+            backend, lambda: backend.stat_file(deep)
+        )
+        assert await work(backend, lambda: read(backend, shallow)) == await work(backend, lambda: read(backend, deep))
 
     run(test, tmp_path)
 

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import os
+import sqlite3
+import threading
 import tracemalloc
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
@@ -21,13 +24,14 @@ from typing import Any, TypeVar
 import pytest
 
 from storage_adapter.backends.content_store import StoredBlob
-from storage_adapter.backends.sql import DatabaseContentStore, SqlBackend
-from storage_adapter.backends.sql.database import Database, Mode, parse_url
+from storage_adapter.backends.sql import DatabaseContentStore, SqlBackend, metadata
+from storage_adapter.backends.sql.database import Database, Mode, RowLock, Tx, parse_url
 from storage_adapter.backends.sql.migrations import MIGRATIONS
 from storage_adapter.errors import LockConflict, NameConflict, NotFound
 from storage_adapter.types import (
     NO_PRECONDITIONS,
     ContainerId,
+    ContainerMeta,
     FileId,
     FileMeta,
     LockId,
@@ -156,6 +160,109 @@ def test_migrations_are_applied_once_by_concurrent_starts(database_url: str) -> 
             await database.close()
         with pytest.raises(RuntimeError, match="999"):
             await SqlBackend(database_url).start()
+
+    run(main)
+
+
+def test_a_start_waits_for_another_connection_converting_a_fresh_sqlite_database(tmp_path: Path) -> None:
+    """The race of two services starting at once on a new SQLite file, made certain: one holds the write lock
+    of the file, still in rollback-journal mode, while converting it to WAL, and the other asks for WAL too.
+    SQLite answers that at once ("database is locked"), without its busy timeout: the start must wait instead."""
+    path = tmp_path / "storage.db"
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # the write lock, as the other service's conversion to WAL holds it
+    met_the_writer = threading.Event()
+
+    class Retries(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            met_the_writer.set()
+
+    sqlite_log = logging.getLogger("storage_adapter.sqlite")
+    handler, level = Retries(logging.DEBUG), sqlite_log.level
+    sqlite_log.addHandler(handler)
+    sqlite_log.setLevel(logging.DEBUG)
+
+    async def main() -> None:
+        backend = SqlBackend(f"sqlite:///{path}")
+        starting = asyncio.ensure_future(backend.start())
+        waiting = asyncio.ensure_future(asyncio.to_thread(met_the_writer.wait, 60))
+        await asyncio.wait([starting, waiting], return_when=asyncio.FIRST_COMPLETED)  # failed, or waits for it
+        other.execute("COMMIT")  # the other service's conversion is done
+        met_the_writer.set()  # (if the start failed already, the waiting thread is let go at once)
+        await waiting
+        await starting
+        try:
+            root = await backend.root_container()
+            assert await backend.get_container(root.container_id) == root
+        finally:
+            await backend.close()
+
+    try:
+        run(main)
+    finally:
+        sqlite_log.removeHandler(handler)
+        sqlite_log.setLevel(level)
+        other.close()
+    assert journal_mode(path) == "wal"
+
+
+def journal_mode(path: Path) -> str:
+    connection = sqlite3.connect(path)
+    try:
+        return str(connection.execute("PRAGMA journal_mode").fetchone()[0])
+    finally:
+        connection.close()
+
+
+class CountingTx:
+    """A transaction that counts the statements run through it."""
+
+    def __init__(self, tx: Tx) -> None:
+        self._tx = tx
+        self.dialect = tx.dialect
+        self.statements = 0
+
+    def one(self, sql: str, params: Any = (), **options: Any) -> tuple[Any, ...] | None:
+        self.statements += 1
+        return self._tx.one(sql, params, **options)
+
+    def all(self, sql: str, params: Any = ()) -> list[tuple[Any, ...]]:
+        self.statements += 1
+        return self._tx.all(sql, params)
+
+    def lock(self, strength: RowLock) -> str:
+        return self._tx.lock(strength)
+
+
+def test_ancestors_are_one_query_at_any_depth(database_url: str) -> None:
+    """GetAncestors read the parents one query per level (a cost that grew with the depth); it is one recursive
+    query at any depth, on both databases."""
+
+    async def main() -> None:
+        async with started(database_url) as backend:
+            chain = [await backend.root_container()]
+            for _ in range(20):
+                chain.append(await backend.create_container(chain[-1].container_id, "level", ALICE))
+            file = await new_file(backend, "deep.txt", b"x", chain[-1].container_id)
+        database = Database(database_url, pool_size=1)
+
+        def counted(item_id: str, is_file: bool) -> Callable[[Tx], tuple[list[ContainerMeta], int]]:
+            def work(tx: Tx) -> tuple[list[ContainerMeta], int]:
+                counting = CountingTx(tx)
+                return metadata.ancestors(counting, item_id, is_file), counting.statements  # type: ignore[arg-type]
+
+            return work
+
+        try:
+            for depth in (1, 20):
+                found = await database.run(counted(chain[depth].container_id, False), Mode.SNAPSHOT)
+                assert found == (chain[:depth], 1)
+            assert await database.run(counted(file.file_id, True), Mode.SNAPSHOT) == (chain, 1)
+            assert await database.run(counted(chain[0].container_id, False), Mode.SNAPSHOT) == ([], 1)
+            with pytest.raises(NotFound):
+                await database.run(counted(file.file_id, False), Mode.SNAPSHOT)
+        finally:
+            await database.close()
 
     run(main)
 

@@ -19,6 +19,7 @@ from wopi_frontend import host_page, pages
 from wopi_frontend.context import WopiContext
 from wopi_frontend.csrf import guard_for
 from wopi_frontend.discovery import Discovery
+from wopi_frontend.flash import flash_for
 from wopi_frontend.pages import Markup, render
 from wopi_frontend.routes import browser_actions, downloads
 from wopi_frontend.routes.page_support import (
@@ -151,14 +152,15 @@ async def _listing(request: Request, context: WopiContext, user: Principal) -> R
     state, discovery = discovery_of(context)
     guard = guard_for(settings)
     csrf, new_nonce = guard.issue(request, user)
-    flash = pages.read_flash(request)
+    flash = flash_for(settings)
+    message = flash.read(request, user)
     rows = [_folder_row(context, folder, csrf, capabilities.containers) for folder in folders]
     rows += [_file_row(context, info, csrf, discovery) for info in files]
     folder_url = _folder_url(context, container.container_id)
     notices = []
-    if flash is not None and flash[1]:
-        role = "alert" if flash[0] == "error" else "status"
-        notices.append(render("notice.html", kind=flash[0], role=role, text=flash[1]))
+    if message is not None and message.text:
+        role = "alert" if message.kind == "error" else "status"
+        notices.append(render("notice.html", kind=message.kind, role=role, text=message.text))
     if state is not EditorState.READY:
         notices.append(render("notice.html", kind="info", role="note", text=_EDITOR_NOTICES[state]))
     new_folder = Markup("")
@@ -190,8 +192,7 @@ async def _listing(request: Request, context: WopiContext, user: Principal) -> R
     )
     response = pages.page(settings, container.name or ROOT_NAME, body, user=user, scripts=["browser.js"])
     guard.set_cookie(response, new_nonce)
-    if flash is not None:
-        pages.clear_flash(response)
+    flash.clear(request, response)
     return response
 
 

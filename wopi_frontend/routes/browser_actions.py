@@ -19,6 +19,7 @@ from wopi_frontend import names, pages
 from wopi_frontend.context import WopiContext
 from wopi_frontend.csrf import FORM_FIELD, HEADER, CsrfRejected, guard_for
 from wopi_frontend.errors import TooLarge, WopiError
+from wopi_frontend.flash import flash_for
 from wopi_frontend.requests import body_chunks, small_body
 from wopi_frontend.routes.page_support import (
     NEW_DOCUMENT_TYPES,
@@ -87,10 +88,10 @@ def form_action(handler: FormHandler) -> Callable[[Request], Awaitable[Response]
             target, done = await handler(context, user, item_id, form)
         except ActionFailed as failure:
             response = RedirectResponse(failure.back, status_code=303)
-            pages.set_flash(response, "error", failure.text)
+            flash_for(settings).set(response, user, "error", failure.text)
             return response
         response = RedirectResponse(target, status_code=303)
-        pages.set_flash(response, "ok", done)
+        flash_for(settings).set(response, user, "ok", done)
         return response
 
     return for_people(route)
@@ -103,7 +104,7 @@ def _folder_page(context: WopiContext, container_id: str = "") -> str:
 
 
 def _new_name(form: Form, back: str, *, keep_extension: str = "") -> str:
-    name = form.get("name", "").strip()
+    name = names.normalized(form.get("name", "").strip())  # as storage will keep it, to compare with the old name
     if keep_extension and not extension_of(name):
         name += keep_extension  # "Budget" for "Budget.xlsx" keeps the file openable
     problem = names.problem(name)
@@ -158,18 +159,32 @@ async def new_document(context: WopiContext, user: Principal, container_id: str,
     problem = names.problem(name)
     if problem is not None:
         raise ActionFailed(back, f"That name cannot be used: {problem}.")
-    for number in range(1, MAX_NAME_VARIANTS + 1):
-        candidate = name if number == 1 else names.variant(name, number)
+    try:
+        info = await _create_empty(context, container_id, name, user)
+    except StorageCallError as error:
+        if error.code == grpc.StatusCode.ALREADY_EXISTS:
+            raise ActionFailed(
+                back, f"“{name}” and its numbered variants are all taken: choose another name."
+            ) from None
+        raise _failed(back, f"“{name}” was not created", error) from None
+    state, _ = discovery_of(context)
+    target = context.host_page_url(info.file_id, "edit") if state is EditorState.READY else back
+    return target, f"Created “{info.name}”."
+
+
+async def _create_empty(context: WopiContext, container_id: str, name: str, user: Principal) -> pb.FileInfo:
+    """An empty file named `name`, or its first free numbered variant: chosen by storage in the one call that
+    creates it where the adapter can (`free_name_variants`), else tried one by one up to MAX_NAME_VARIANTS."""
+    if (await context.storage.capabilities()).free_name_variants:
+        return await context.storage.create_file(container_id, name, _nothing(), user, use_free_variant=True)
+    candidates = [name] + [names.variant(name, number) for number in range(2, MAX_NAME_VARIANTS + 1)]
+    for candidate in candidates[:-1]:
         try:
-            info = await context.storage.create_file(container_id, candidate, _nothing(), user)
+            return await context.storage.create_file(container_id, candidate, _nothing(), user)
         except StorageCallError as error:
-            if error.code == grpc.StatusCode.ALREADY_EXISTS:
-                continue
-            raise _failed(back, f"“{candidate}” was not created", error) from None
-        state, _ = discovery_of(context)
-        target = context.host_page_url(info.file_id, "edit") if state is EditorState.READY else back
-        return target, f"Created “{info.name}”."
-    raise ActionFailed(back, f"“{name}” and its numbered variants are all taken: choose another name.")
+            if error.code != grpc.StatusCode.ALREADY_EXISTS:
+                raise
+    return await context.storage.create_file(container_id, candidates[-1], _nothing(), user)
 
 
 # ---- folders ----

@@ -1,19 +1,22 @@
 """GetFile and PutFile: contents stream between the HTTP body and storage, never held whole.
 
-PutFile also speaks the Collabora / ONLYOFFICE extensions when the client profile says so: a save whose
-X-COOL-WOPI-Timestamp (X-LOOL-WOPI-Timestamp) is not the file's current LastModifiedTime is refused with
-409 {"COOLStatusCode": 1010} (someone else saved meanwhile), and a save answers {"LastModifiedTime": ...}.
+PutFile also speaks the Collabora / ONLYOFFICE extensions: a save whose X-COOL-WOPI-Timestamp
+(X-LOOL-WOPI-Timestamp) is not the file's current LastModifiedTime is refused with 409 {"COOLStatusCode": 1010}
+(someone else saved meanwhile), whatever the client profile (Office never sends the header), and a save answers
+{"LastModifiedTime": ...} when the profile or the header says the client keeps it.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 
 import grpc
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from wopi_frontend.checkfileinfo import last_modified, modified_at, parse_last_modified
+from wopi_frontend.client_profiles import answers_last_modified
 from wopi_frontend.context import context_of
 from wopi_frontend.errors import BadRequest, LockMismatch, PreconditionFailed, WopiError
 from wopi_frontend.requests import authenticate, body_chunks, file_id_of, header, lock_header, non_negative_int
@@ -82,7 +85,17 @@ async def get_file(request: Request) -> Response:
         await chunks.aclose()  # type: ignore[attr-defined]
         raise PreconditionFailed("the file is larger than X-WOPI-MaxExpectedSize")
     headers = {"X-WOPI-ItemVersion": info.version, "Content-Length": str(info.size)}
-    return StreamingResponse(chunks, media_type="application/octet-stream", headers=headers)
+    return StreamingResponse(closing(chunks), media_type="application/octet-stream", headers=headers)
+
+
+async def closing(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """Storage's chunks, and the storage stream cancelled as soon as the response ends, however it ends (a client
+    that disconnects, or one that stops reading and is cut off by http_protocol.py), not when collected."""
+    try:
+        async for chunk in chunks:
+            yield chunk
+    finally:
+        await chunks.aclose()  # type: ignore[attr-defined]
 
 
 async def post_contents(request: Request) -> Response:
@@ -98,10 +111,11 @@ async def post_contents(request: Request) -> Response:
     profile = context.client_profile
     lock_id = lock_header(request, required=False)
     log_save_hints(request, file_id)
-    # Collabora / ONLYOFFICE conflict check: the save must be based on the current LastModifiedTime. The version
-    # compared then guards the write, so a save slipping in between is caught by storage, atomically.
+    # Collabora / ONLYOFFICE conflict check, under every profile (Office never sends the header): the save must
+    # be based on the current LastModifiedTime. The version compared then guards the write, so a save slipping
+    # in between is caught by storage, atomically.
     if_version = ""
-    claimed = client_header(request, "Timestamp") if profile.timestamp_conflicts else None
+    claimed = client_header(request, "Timestamp")
     if claimed is not None:
         current = await context.storage.stat_file(file_id, token.user)
         stored = modified_at(current)
@@ -123,6 +137,6 @@ async def post_contents(request: Request) -> Response:
             raise SaveConflict("the file changed while the save was checked") from None
         raise
     headers = {"X-WOPI-ItemVersion": info.version}
-    if profile.last_modified_in_responses:
+    if answers_last_modified(profile, request.headers):
         return JSONResponse({"LastModifiedTime": last_modified(info)}, headers=headers)
     return Response(headers=headers)

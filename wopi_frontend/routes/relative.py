@@ -2,6 +2,13 @@
 
 Names arrive UTF-7 encoded. PutRelativeFile in suggested mode must always succeed with some legal, free name;
 in exact mode it uses the name as given or says why not (400/409, with X-WOPI-ValidRelativeTarget to retry).
+
+Free names cost one storage call whatever the folder holds: storage picks the first free 'name (n).ext' itself,
+atomically with the create or rename (`use_free_variant`), or answers FindFreeName for a suggestion. Only an
+adapter without `free_name_variants` gets the old bounded search, one LookupChild per candidate.
+
+The token is for the source file, never for the target: a 409 about a locked target never carries that file's
+lock id (X-WOPI-Lock is left out; the WOPI client learns the target is locked from X-WOPI-LockFailureReason).
 """
 
 from __future__ import annotations
@@ -15,19 +22,32 @@ from starlette.responses import JSONResponse, Response
 
 from wopi_frontend import names, utf7
 from wopi_frontend.checkfileinfo import last_modified
+from wopi_frontend.client_profiles import answers_last_modified
 from wopi_frontend.context import WopiContext, context_of
-from wopi_frontend.errors import BadRequest, Conflict, LockMismatch, NotImplementedByHost, TooLarge, WopiError
+from wopi_frontend.errors import BadRequest, Conflict, NotImplementedByHost, TooLarge, WopiError
 from wopi_frontend.requests import body_chunks, header, lock_header, non_negative_int
 from wopi_frontend.storage_client import StorageCallError
 from wopi_frontend.tokens import AccessToken
 from wopi_frontend.types import FileId, Permission
 from wopi_proto.storage_v1 import storage_pb2 as pb
 
-MAX_NAME_ATTEMPTS = 100
+MAX_NAME_ATTEMPTS = 100  # without free_name_variants only: LookupChild or RenameFile calls per request
+MAX_CREATE_ATTEMPTS = 3  # without free_name_variants only: searches again after losing a race for the name
+
+
+async def _picks_free_names(context: WopiContext) -> bool:
+    return (await context.storage.capabilities()).free_name_variants
 
 
 async def _free_name(context: WopiContext, container_id: str, wanted: str) -> str:
-    """`wanted`, or the first free 'wanted (n)' variant."""
+    """`wanted`, or the first free 'wanted (n)' variant, as a suggestion (nothing is reserved)."""
+    if await _picks_free_names(context):
+        try:
+            return await context.storage.find_free_name(container_id, wanted)
+        except StorageCallError as error:
+            if error.code == grpc.StatusCode.ALREADY_EXISTS:
+                raise Conflict("no free name found") from None
+            raise
     for number in range(1, MAX_NAME_ATTEMPTS + 1):
         candidate = wanted if number == 1 else names.variant(wanted, number)
         try:
@@ -40,14 +60,22 @@ async def _free_name(context: WopiContext, container_id: str, wanted: str) -> st
 
 
 async def _create_with_contents(
-    context: WopiContext, container_id: str, name: str, chunks: AsyncIterator[bytes], token: AccessToken
+    context: WopiContext,
+    container_id: str,
+    name: str,
+    chunks: AsyncIterator[bytes],
+    token: AccessToken,
+    *,
+    use_free_variant: bool = False,
 ) -> pb.FileInfo:
-    """Create `name` exclusively, then stream the body into it.
+    """Create `name` exclusively (or, with `use_free_variant`, its first free variant), then stream the body in.
 
     The name is claimed first with an empty file, so that losing a race for it costs no upload (a body can be
     read only once); the contents then go in guarded by the new file's version. If the upload fails, the
     claimed file is removed again."""
-    created = await context.storage.create_file(container_id, name, _nothing(), token.user)
+    created = await context.storage.create_file(
+        container_id, name, _nothing(), token.user, use_free_variant=use_free_variant
+    )
     guard = pb.Preconditions(if_version=created.version)
     try:
         return await context.storage.write_file(created.file_id, guard, chunks, token.user)
@@ -62,7 +90,7 @@ async def _nothing() -> AsyncIterator[bytes]:
     yield b""
 
 
-def _relative_response(context: WopiContext, info: pb.FileInfo, token: AccessToken) -> Response:
+def _relative_response(context: WopiContext, info: pb.FileInfo, token: AccessToken, request: Request) -> Response:
     new_token, _claims = context.tokens.issue(
         token.user, FileId(info.file_id), token.permissions, not_after_ms=token.expires_ms
     )
@@ -72,7 +100,7 @@ def _relative_response(context: WopiContext, info: pb.FileInfo, token: AccessTok
         "HostViewUrl": context.host_page_url(info.file_id, "view"),
         "HostEditUrl": context.host_page_url(info.file_id, "edit"),
     }
-    if context.client_profile.last_modified_in_responses:
+    if answers_last_modified(context.client_profile, request.headers):
         document["LastModifiedTime"] = last_modified(info)  # Collabora and ONLYOFFICE keep it for their next save
     return JSONResponse(document)
 
@@ -100,11 +128,19 @@ async def put_relative_file(request: Request, file_id: FileId, token: AccessToke
         if wanted.startswith("."):
             wanted = names.split_extension(source.name)[0] + wanted
         wanted = names.make_legal(wanted)
-        for _ in range(MAX_NAME_ATTEMPTS):
+        if await _picks_free_names(context):  # one call: storage picks the free name as it creates the file
+            try:
+                info = await _create_with_contents(context, container_id, wanted, chunks, token, use_free_variant=True)
+            except StorageCallError as error:
+                if error.code == grpc.StatusCode.ALREADY_EXISTS:  # the name and all its variants are taken
+                    raise Conflict("no free name found") from None
+                raise
+            return _relative_response(context, info, token, request)
+        for _ in range(MAX_CREATE_ATTEMPTS):
             name = await _free_name(context, container_id, wanted)
             try:
                 info = await _create_with_contents(context, container_id, name, chunks, token)
-                return _relative_response(context, info, token)
+                return _relative_response(context, info, token, request)
             except StorageCallError as error:
                 if error.code != grpc.StatusCode.ALREADY_EXISTS:  # someone took the name meanwhile: try again
                     raise
@@ -131,22 +167,30 @@ async def put_relative_file(request: Request, file_id: FileId, token: AccessToke
             info = await _create_with_contents(context, container_id, name, chunks, token)
         except StorageCallError as error:
             if error.code == grpc.StatusCode.ALREADY_EXISTS:
-                raise await _name_taken(context, container_id, name, None) from None
+                raise await _name_taken(context, container_id, name) from None
             raise
-        return _relative_response(context, info, token)
+        return _relative_response(context, info, token, request)
     target = existing.file if existing.HasField("file") else None
     if target is None or not overwrite:
-        raise await _name_taken(context, container_id, name, target)
-    # Overwrite: like a PutFile that holds no lock, so a locked target is refused with its lock.
+        raise await _name_taken(context, container_id, name)
+    # Overwrite: like a PutFile that holds no lock, so storage refuses a locked target (atomically).
     preconditions = pb.Preconditions(lock=pb.LockPrecondition(when_unlocked=pb.WHEN_UNLOCKED_ALLOW))
-    info = await context.storage.write_file(target.file_id, preconditions, chunks, token.user)
-    return _relative_response(context, info, token)
+    try:
+        info = await context.storage.write_file(target.file_id, preconditions, chunks, token.user)
+    except StorageCallError as error:
+        if error.detail(pb.LockConflict) is None or target.file_id == file_id:  # the token's own file: as PutFile
+            raise
+        raise await _name_taken(context, container_id, name, locked=True) from None
+    return _relative_response(context, info, token, request)
 
 
-async def _name_taken(context: WopiContext, container_id: str, name: str, target: pb.FileInfo | None) -> WopiError:
+async def _name_taken(context: WopiContext, container_id: str, name: str, *, locked: bool = False) -> WopiError:
+    """409 for a taken target name, with a free one to retry with. Never the target's lock id: the token is not
+    for that file (WOPI would send it in X-WOPI-Lock; we leave the header out)."""
     alternative = {"X-WOPI-ValidRelativeTarget": utf7.encode(await _free_name(context, container_id, name))}
-    if target is not None and target.lock.lock_id:
-        return LockMismatch(target.lock.lock_id, "the target file exists and is locked", alternative)
+    if locked:
+        reason = "the target file exists and is locked"
+        return Conflict(reason, {"X-WOPI-LockFailureReason": reason, **alternative})
     return Conflict("a file with this name exists", alternative)
 
 
@@ -167,10 +211,14 @@ async def rename_file(request: Request, file_id: FileId, token: AccessToken) -> 
     if reason is not None:
         raise BadRequest(reason, {"X-WOPI-InvalidFileNameError": reason})
     preconditions = pb.Preconditions(lock=pb.LockPrecondition(lock_id=held, when_unlocked=pb.WHEN_UNLOCKED_ALLOW))
-    for number in range(1, MAX_NAME_ATTEMPTS + 1):
+    # One call when storage picks the free variant itself; else one call per candidate, up to MAX_NAME_ATTEMPTS.
+    picks = await _picks_free_names(context)
+    for number in range(1, 2 if picks else MAX_NAME_ATTEMPTS + 1):
         candidate = stem if number == 1 else names.split_extension(names.variant(stem + extension, number))[0]
         try:
-            renamed = await context.storage.rename_file(file_id, candidate + extension, preconditions, token.user)
+            renamed = await context.storage.rename_file(
+                file_id, candidate + extension, preconditions, token.user, use_free_variant=picks
+            )
         except StorageCallError as error:
             if error.code == grpc.StatusCode.ALREADY_EXISTS:
                 continue

@@ -57,6 +57,7 @@ class FilesystemBackend(StorageBackend):
             version_history=True,
             max_versions_kept=max_versions_kept,  # 0: no limit
             sha256=True,
+            free_name_variants=True,
         )
         super().__init__(capabilities, clock)
         self._root = root
@@ -92,6 +93,9 @@ class FilesystemBackend(StorageBackend):
     async def lookup_child(self, container_id: ContainerId, name: str) -> Item:
         return await self._atomic(self._sections.lookup_child, container_id, name)
 
+    async def find_free_name(self, container_id: ContainerId, name: str) -> str:
+        return await self._atomic(self._sections.find_free_name, container_id, name)
+
     async def create_container(self, parent_id: ContainerId, name: str, principal: Principal) -> ContainerMeta:
         return await self._atomic(self._sections.create_container, parent_id, name, principal)
 
@@ -120,16 +124,30 @@ class FilesystemBackend(StorageBackend):
         return await self._commit(staged, self._sections.commit_write, file_id, preconditions, principal)
 
     async def create_file(
-        self, container_id: ContainerId, name: str, chunks: AsyncIterator[bytes], principal: Principal
+        self,
+        container_id: ContainerId,
+        name: str,
+        chunks: AsyncIterator[bytes],
+        principal: Principal,
+        *,
+        use_free_variant: bool = False,
     ) -> FileMeta:
-        await self._atomic(self._sections.require_free_by_id, container_id, name)  # fail early, before the upload
+        # Fail early, before the upload: a free variant is chosen only in the commit section.
+        early_check = self._sections.find_free_name if use_free_variant else self._sections.require_free_by_id
+        await self._atomic(early_check, container_id, name)
         staged = await StagedFile.receive(self._sections.state.tmp, chunks, self.capabilities.max_file_size)
-        return await self._commit(staged, self._sections.commit_create, container_id, name, principal)
+        return await self._commit(staged, self._sections.commit_create, container_id, name, principal, use_free_variant)
 
     async def rename_file(
-        self, file_id: FileId, new_name: str, preconditions: Preconditions, principal: Principal
+        self,
+        file_id: FileId,
+        new_name: str,
+        preconditions: Preconditions,
+        principal: Principal,
+        *,
+        use_free_variant: bool = False,
     ) -> FileMeta:
-        return await self._atomic(self._sections.rename_file, file_id, new_name, preconditions)
+        return await self._atomic(self._sections.rename_file, file_id, new_name, preconditions, use_free_variant)
 
     async def delete_file(self, file_id: FileId, preconditions: Preconditions) -> None:
         await self._atomic(self._sections.delete_file, file_id, preconditions)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from storage_adapter.backends.catalogue_row import CatalogueRow
+from storage_adapter.backends.sqlite_wal import enable_wal
 from storage_adapter.timestamps import EPOCH, from_us, to_us
 from storage_adapter.types import (
     ANONYMOUS,
@@ -78,6 +79,8 @@ _NODE_COLUMNS = (
     "modified_us, modified_by_id, modified_by_name, sha256, lock_id, lock_expires_us, lock_by_id, lock_by_name"
 )
 _VERSION_COLUMNS = "version, size, modified_us, modified_by_id, modified_by_name, sha256, blob"
+# More levels than any path can have (PATH_MAX is 4096 bytes, a level at least 2 of them): bounds a cycle.
+_MAX_LEVELS = 4096
 
 
 @dataclass(frozen=True)
@@ -109,7 +112,7 @@ class Catalogue:
     def __init__(self, path: Path) -> None:
         # isolation_level=None: transactions are explicit (`transaction()`), one per atomic section.
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode = WAL")
+        enable_wal(self._db)  # the root's flock keeps other adapters out, not other programs (the sqlite3 shell)
         self._db.execute("PRAGMA synchronous = FULL")  # a returned write survives a power cut
         self._db.execute("PRAGMA foreign_keys = ON")
 
@@ -173,16 +176,50 @@ class Catalogue:
         )
         return [_to_node(row) for row in rows]
 
+    def names_above(self, node_id: str) -> list[str] | None:
+        """The names of the containers from the root (excluded) down to the parent of `node_id`, or None if its
+        chain of parents does not reach the root. Every request resolves its item's path through this: one
+        query, reading two columns a level, so that the cost hardly grows with the depth."""
+        rows = self._db.execute(
+            """
+            WITH RECURSIVE chain (up, name, depth) AS (
+                SELECT parent_id, NULL, 0 FROM nodes WHERE id = ?
+                UNION ALL
+                SELECT nodes.parent_id, nodes.name, chain.depth + 1 FROM nodes JOIN chain ON nodes.id = chain.up
+                WHERE chain.depth < ?
+            )
+            SELECT up, name FROM chain WHERE depth > 0 ORDER BY depth DESC
+            """,
+            (node_id, _MAX_LEVELS),
+        ).fetchall()
+        if not rows or rows[0][0] is not None:  # the top of the chain is not the root: no such node, or a cycle
+            return None
+        return [str(name) for _, name in rows[1:]]
+
     def ancestors(self, node_id: str) -> list[Node]:
-        """The nodes above `node_id`, the direct parent first. A cycle (which our writes never make) ends it."""
+        """The nodes above `node_id`, the direct parent first, in one query whatever the depth (GetAncestors, and
+        telling moves apart). A cycle (which our writes never make) ends it."""
+        rows = self._db.execute(
+            f"""
+            WITH RECURSIVE chain (node_id, up, depth) AS (
+                SELECT id, parent_id, 0 FROM nodes WHERE id = ?
+                UNION ALL
+                SELECT nodes.id, nodes.parent_id, chain.depth + 1 FROM nodes JOIN chain ON nodes.id = chain.up
+                WHERE chain.depth < ?
+            )
+            SELECT {_NODE_COLUMNS} FROM chain JOIN nodes ON nodes.id = chain.node_id
+            WHERE chain.depth > 0 ORDER BY chain.depth
+            """,
+            (node_id, _MAX_LEVELS),
+        )
         chain: list[Node] = []
         seen = {node_id}
-        node = self.get(node_id)
-        while node is not None and node.parent_id is not None and node.parent_id not in seen:
-            seen.add(node.parent_id)
-            node = self.get(node.parent_id)
-            if node is not None:
-                chain.append(node)
+        for row in rows:
+            node = _to_node(row)
+            if node.id in seen:
+                break
+            seen.add(node.id)
+            chain.append(node)
         return chain
 
     def insert(self, node: Node) -> None:

@@ -25,7 +25,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from storage_adapter import locks
+from storage_adapter import locks, name_variants
 from storage_adapter.backends.base import Clock, FileReader
 from storage_adapter.backends.filesystem.catalogue import Catalogue, Node
 from storage_adapter.backends.filesystem.state import StateDir
@@ -128,6 +128,11 @@ class Sections:
             raise NotFound("no item of this name in the container")
         return _item(node, self.clock())
 
+    def find_free_name(self, container_id: ContainerId, name: str) -> str:
+        chosen = self.free_variant(self.tree.container(container_id), name)
+        self.require_free_by_id(container_id, chosen)  # raises only when every candidate is taken
+        return chosen
+
     def create_container(self, parent_id: ContainerId, name: str, principal: Principal) -> ContainerMeta:
         parent = self.require_free_by_id(parent_id, name)
         path = self.tree.path(parent) / name
@@ -220,7 +225,11 @@ class Sections:
         self.catalogue.update(updated)
         return updated.file_meta(now)
 
-    def commit_create(self, staged: StagedFile, container_id: ContainerId, name: str, principal: Principal) -> FileMeta:
+    def commit_create(
+        self, staged: StagedFile, container_id: ContainerId, name: str, principal: Principal, use_free_variant: bool
+    ) -> FileMeta:
+        if use_free_variant:
+            name = self.free_variant(self.tree.container(container_id), name)
         parent = self.require_free_by_id(container_id, name)
         target = self.tree.path(parent) / name
         try:
@@ -237,10 +246,14 @@ class Sections:
         self.catalogue.insert(node)
         return node.file_meta(now)
 
-    def rename_file(self, file_id: FileId, new_name: str, preconditions: Preconditions) -> FileMeta:
+    def rename_file(
+        self, file_id: FileId, new_name: str, preconditions: Preconditions, use_free_variant: bool = False
+    ) -> FileMeta:
         node = self.check_preconditions(file_id, preconditions)
+        assert node.parent_id is not None
+        if use_free_variant:
+            new_name = self.free_variant(self.tree.container(node.parent_id), new_name, own_name=node.name)
         if new_name != node.name:
-            assert node.parent_id is not None
             self.require_free_by_id(ContainerId(node.parent_id), new_name)
             node = self._rename(node, new_name)
         return node.file_meta(self.clock())
@@ -285,6 +298,16 @@ class Sections:
         if self.tree.occupied(parent, name):
             raise _taken_by_unserved(name)
         return parent
+
+    def free_variant(self, parent: Node, name: str, own_name: str | None = None) -> str:
+        """The first candidate nothing on disk has (one lstat each, at most MAX_NAME_VARIANT, all inside this
+        section), or `name` itself when all are taken, so that the caller's exclusive step reports the conflict."""
+        self.tree.check_reserved(parent, name)
+        candidates = name_variants.candidates(name, self.capabilities.max_name_length)
+        free = name_variants.first_free(
+            candidates, lambda candidate: candidate != own_name and self.tree.occupied(parent, candidate)
+        )
+        return name if free is None else free
 
     def _rename(self, node: Node, new_name: str) -> Node:
         source = self.tree.path(node)

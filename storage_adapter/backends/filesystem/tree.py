@@ -4,8 +4,8 @@ Other programs may change the folder at any time, so every access compares what 
 what the file system says now, and brings the catalogue up to date first:
 
 - a file whose (dev, inode, size, mtime) changed was edited: it gets a new version (its SHA-256 is unknown);
-- a file or directory nobody told us about gets an id when its parent is listed or its name looked up; if its
-  inode is that of a catalogued item whose own path no longer holds it, it was moved: it keeps its id;
+- a file or directory nobody told us about gets an id when its parent is listed or its name looked up; if it is
+  a catalogued item whose own path no longer holds it, it was moved: it keeps its id (`_moved_from`);
 - an item that is gone (or is no longer a regular file or a directory) is removed with everything under it.
 
 Paths come only from the catalogue's parent/name chains, never from an id. Symbolic links are never followed:
@@ -19,6 +19,7 @@ import dataclasses
 import os
 import secrets
 import stat
+import unicodedata
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -85,14 +86,14 @@ class Tree:
         there without crossing a symbolic link (the item is then as good as gone)."""
         if node.parent_id is None:
             return self.root
-        chain = self.catalogue.ancestors(node.id)  # the direct parent first, the root last
-        if not chain or chain[-1].parent_id is not None:
+        above = self.catalogue.names_above(node.id)
+        if above is None:
             raise NotFound("the item's chain of parents does not reach the root")
-        names = [*(ancestor.name for ancestor in reversed(chain[:-1])), node.name]
+        names = [*above, node.name]
         if any(not name or name in (".", "..") or "/" in name or "\0" in name for name in names):
             raise NotFound("the item's path is not a plain path inside the root")
         path = self.root.joinpath(*names)
-        if os.path.realpath(path.parent) != str(path.parent):
+        if not _reached_without_links(path.parent):
             raise NotFound("the item is not reachable without following a symbolic link")
         return path
 
@@ -124,6 +125,7 @@ class Tree:
         """The child called `name` of a (reconciled) container, or None."""
         if not self._servable(parent, name):
             return None
+        name = self._spelling_on_disk(parent, name)
         try:
             st: os.stat_result | None = os.lstat(self.path(parent) / name)
         except FileNotFoundError:
@@ -181,10 +183,22 @@ class Tree:
     def occupied(self, parent: Node, name: str) -> bool:
         """Whether anything at all, served or not (a symbolic link, a socket), has this name on disk."""
         try:
-            os.lstat(self.path(parent) / name)
+            os.lstat(self.path(parent) / self._spelling_on_disk(parent, name))
         except FileNotFoundError:
             return False
         return True
+
+    def _spelling_on_disk(self, parent: Node, name: str) -> str:
+        """`name` (NFC, as every name that storage is given) or, if only that spelling is absent, its decomposed
+        (NFD) spelling, the one macOS gives names: so a lookup finds an entry another program made that way, and
+        the NFC twin of such an entry is taken. One more lstat at most, never a scan of the directory."""
+        decomposed = unicodedata.normalize("NFD", name)
+        if decomposed == name:
+            return name
+        folder = self.path(parent)
+        if not os.path.lexists(folder / name) and os.path.lexists(folder / decomposed):
+            return decomposed
+        return name
 
     def vanish(self, node: Node) -> None:
         """Forget an item that is gone from disk, with everything under it and its history."""
@@ -217,7 +231,7 @@ class Tree:
             updated = dataclasses.replace(node, dev=st.st_dev, ino=st.st_ino)
         else:
             seen = Fingerprint.of(st)
-            if seen == Fingerprint(node.dev, node.ino, node.size, node.mtime_ns):
+            if seen == _last_seen(node):
                 return node
             # Changed by another program: a new version whose author and digest we do not know.
             updated = with_new_contents(node, seen, from_us(seen.mtime_ns // 1000), ANONYMOUS, b"")
@@ -242,14 +256,61 @@ class Tree:
         return node
 
     def _moved_from(self, parent: Node, st: os.stat_result, is_file: bool) -> Node | None:
+        """The catalogued item that this entry found on disk is, moved there by another program; None if new.
+
+        An inode number alone does not tell: a file system reuses a freed number at once (ext4 hands it to the
+        very next file created), so a document deleted outside and a new file created before we looked would
+        look like one item moved, and the new file would inherit the old one's id, its access tokens and its
+        history. A real `mv` (a rename, on one file system) keeps more than the number: the size and the
+        modification time to the nanosecond, while a new file gets the time of its own writes. So a file is
+        the one it moved from only if its whole fingerprint (dev, inode, size, mtime_ns) is the one recorded
+        when we last saw that file; our own writes record the fingerprint of the inode they renamed into place.
+        (ctime changes on every rename, and Linux offers no portable birth time or inode generation here.) A
+        file both moved and edited before we looked is therefore a new item: a lost id, never a stolen one.
+
+        A directory is matched by (dev, inode) only: its mtime changes whenever an entry in it does, and a
+        directory has no history or contents of its own to hand over; its children are matched one by one.
+        """
         above = {parent.id, *(ancestor.id for ancestor in self.catalogue.ancestors(parent.id))}
         for candidate in self.catalogue.by_inode(st.st_dev, st.st_ino, is_file):
             if candidate.id in above:
                 continue  # a directory cannot have moved inside itself
+            if is_file and Fingerprint.of(st) != _last_seen(candidate):
+                continue  # the same inode number with other contents: deleted, and the number reused
             there = self._lstat_node(candidate)
             if there is None or (there.st_dev, there.st_ino) != (st.st_dev, st.st_ino):
                 return candidate
         return None
+
+
+def _reached_without_links(directory: Path) -> bool:
+    """Whether the path leads to `directory` without following a symbolic link anywhere on the way.
+
+    The kernel resolves the path in one open, and /proc names what it reached: the path itself exactly when no
+    link was followed. os.path.realpath tells the same, but it lstat's every level one by one: its cost grows
+    with the depth (and each lstat walks the levels above again). realpath remains the answer where /proc is
+    not there, or where the path does not lead to a directory (the caller then finds the item gone).
+    """
+    try:
+        fd = os.open(directory, _O_PATH | os.O_DIRECTORY)
+    except OSError:
+        return os.path.realpath(directory) == str(directory)
+    try:
+        reached = os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        reached = os.path.realpath(directory)
+    finally:
+        os.close(fd)
+    return reached == str(directory)
+
+
+# Opens a directory to name it, not to read it: no read permission needed (Linux); plain O_RDONLY elsewhere.
+_O_PATH = getattr(os, "O_PATH", os.O_RDONLY)
+
+
+def _last_seen(node: Node) -> Fingerprint:
+    """The fingerprint of a file's contents when we last saw (or wrote) them."""
+    return Fingerprint(node.dev, node.ino, node.size, node.mtime_ns)
 
 
 def _kind(st: os.stat_result) -> bool | None:

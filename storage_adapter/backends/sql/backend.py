@@ -76,6 +76,7 @@ class SqlBackend(StorageBackend):
             version_history=True,
             max_versions_kept=max_versions_kept,  # 0: no limit
             sha256=True,
+            free_name_variants=True,
         )
         super().__init__(capabilities, clock)
         self._database = Database(database_url, pool_size=pool_size)
@@ -136,6 +137,12 @@ class SqlBackend(StorageBackend):
     async def lookup_child(self, container_id: ContainerId, name: str) -> Item:
         return await self._run(lambda tx: metadata.lookup_child(tx, container_id, name, self.clock()), Mode.SNAPSHOT)
 
+    async def find_free_name(self, container_id: ContainerId, name: str) -> str:
+        max_length = self.capabilities.max_name_length
+        return await self._run(
+            lambda tx: metadata.find_free_name(tx, container_id, name, max_length, self.clock()), Mode.SNAPSHOT
+        )
+
     async def create_container(self, parent_id: ContainerId, name: str, principal: Principal) -> ContainerMeta:
         return await self._run(lambda tx: metadata.create_container(tx, parent_id, name, principal, self.clock()))
 
@@ -173,23 +180,45 @@ class SqlBackend(StorageBackend):
         )
 
     async def create_file(
-        self, container_id: ContainerId, name: str, chunks: AsyncIterator[bytes], principal: Principal
+        self,
+        container_id: ContainerId,
+        name: str,
+        chunks: AsyncIterator[bytes],
+        principal: Principal,
+        *,
+        use_free_variant: bool = False,
     ) -> FileMeta:
-        def check(tx: Tx) -> None:  # fail early, before the upload
+        variants_up_to = self.capabilities.max_name_length if use_free_variant else None
+
+        def check(tx: Tx) -> None:  # fail early, before the upload (a free variant is chosen only at the commit)
             metadata.container_row(tx, container_id)
-            metadata.require_free(tx, container_id, name, self.clock())
+            if variants_up_to is None:
+                metadata.require_free(tx, container_id, name, self.clock())
 
         await self._run(check, Mode.SNAPSHOT)
         blob = await self._content.put(self._limited(chunks))
         meta = await self._commit(
-            blob, lambda tx: (metadata.create_file(tx, container_id, name, blob, principal, self.clock()), [])
+            blob,
+            lambda tx: (
+                metadata.create_file(tx, container_id, name, blob, principal, self.clock(), variants_up_to),
+                [],
+            ),
         )
         return meta
 
     async def rename_file(
-        self, file_id: FileId, new_name: str, preconditions: Preconditions, principal: Principal
+        self,
+        file_id: FileId,
+        new_name: str,
+        preconditions: Preconditions,
+        principal: Principal,
+        *,
+        use_free_variant: bool = False,
     ) -> FileMeta:
-        return await self._run(lambda tx: metadata.rename_file(tx, file_id, new_name, preconditions, self.clock()))
+        variants_up_to = self.capabilities.max_name_length if use_free_variant else None
+        return await self._run(
+            lambda tx: metadata.rename_file(tx, file_id, new_name, preconditions, self.clock(), variants_up_to)
+        )
 
     async def delete_file(self, file_id: FileId, preconditions: Preconditions) -> None:
         dropped = await self._run(lambda tx: metadata.delete_file(tx, file_id, preconditions, self.clock()))

@@ -33,6 +33,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from storage_adapter.backends.sqlite_wal import enable_wal
 from storage_adapter.errors import Unavailable
 
 T = TypeVar("T")
@@ -282,7 +283,7 @@ class Database:
         # isolation_level=None: the module never opens transactions by itself; ours are explicit.
         connection = sqlite3.connect(self._target, isolation_level=None, check_same_thread=False, timeout=30)
         connection.execute("PRAGMA busy_timeout = 30000")  # other processes' writers: wait, do not fail
-        connection.execute("PRAGMA journal_mode = WAL")  # readers never block the writer, nor it them
+        enable_wal(connection)  # readers never block the writer, nor it them
         connection.execute("PRAGMA synchronous = FULL")  # a returned write survives a power cut
         connection.execute("PRAGMA foreign_keys = ON")
         return connection

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
+from collections.abc import Callable
 from datetime import datetime
 
-from storage_adapter import locks
+from storage_adapter import locks, name_variants
 from storage_adapter.backends.content_store import StoredBlob
 from storage_adapter.backends.sql.database import RowLock, Tx
 from storage_adapter.backends.sql.rows import (
@@ -47,6 +48,9 @@ from storage_adapter.types import (
     Version,
     VersionMeta,
 )
+
+VARIANT_BATCH = 100  # name variants looked up per query: one query for the common case, 10 at most
+CLAIM_ATTEMPTS = 3  # free variants chosen again when another replica commits the chosen one first
 
 
 def new_id() -> str:
@@ -86,6 +90,59 @@ def require_free(tx: Tx, container_id: ContainerId, name: str, now: datetime) ->
     existing = _child(tx, container_id, name)
     if existing is not None:
         raise NameConflict(container_id, name, existing.item(now))
+
+
+def free_variant(tx: Tx, container_id: ContainerId, name: str, max_name_length: int, own_name: str = "") -> str:
+    """The first free of `name_variants.candidates(name)` (`own_name`, the renamed file's, counts as free), or
+    `name` itself when all are taken, so that the caller's exclusive claim reports the conflict. One indexed
+    query per VARIANT_BATCH candidates, never one per candidate."""
+    for batch in name_variants.batches(name, max_name_length, VARIANT_BATCH):
+        placeholders = ", ".join("?" * len(batch))
+        rows = tx.all(
+            f"SELECT name FROM items WHERE parent_id = ? AND name IN ({placeholders})", (container_id, *batch)
+        )
+        taken = {row[0] for row in rows} - {own_name}
+        free = name_variants.first_free(batch, taken.__contains__)
+        if free is not None:
+            return free
+    return name
+
+
+def find_free_name(tx: Tx, container_id: ContainerId, name: str, max_name_length: int, now: datetime) -> str:
+    container_row(tx, container_id)
+    chosen = free_variant(tx, container_id, name, max_name_length)
+    require_free(tx, container_id, chosen, now)  # raises only when every candidate is taken
+    return chosen
+
+
+def _claim_variant(
+    tx: Tx,
+    container_id: ContainerId,
+    name: str,
+    max_name_length: int | None,
+    now: datetime,
+    claim: Callable[[str], None],
+    own_name: str = "",
+) -> str:
+    """Run `claim` (an `_claim` of one name) on `name`, or, when `max_name_length` is given, on its first free
+    variant, chosen again if another replica commits that one between our query and our claim.
+
+    Choices of a variant in one container take turns (the container's row, locked FOR NO KEY UPDATE, which plain
+    creates do not wait for): each then sees the names the previous ones committed, so concurrent choosers never
+    all pick the same candidate. Only a plain create racing for the chosen name can still make us choose again."""
+    if max_name_length is None:
+        claim(name)
+        return name
+    container_row(tx, container_id, RowLock.NO_KEY_UPDATE)
+    for attempt in range(CLAIM_ATTEMPTS):
+        chosen = free_variant(tx, container_id, name, max_name_length, own_name)
+        try:
+            claim(chosen)
+            return chosen
+        except NameConflict:
+            if chosen == name or attempt == CLAIM_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _claim(tx: Tx, container_id: ContainerId, name: str, now: datetime, sql: str, params: tuple[object, ...]) -> None:
@@ -163,13 +220,19 @@ def delete_container(tx: Tx, container_id: ContainerId) -> None:
 
 
 def ancestors(tx: Tx, item_id: str, is_file: bool) -> list[ContainerMeta]:
-    parent = _item(tx, item_id, is_file).parent_id
-    chain: list[ContainerMeta] = []
-    while parent is not None:
-        container = container_row(tx, ContainerId(parent))
-        chain.append(container.container_meta())
-        parent = container.parent_id
-    return chain[::-1]
+    """The containers above the item, root first: one recursive query whatever the depth, not one per level."""
+    rows = tx.all(
+        f"""WITH RECURSIVE chain (item_id, up, depth) AS (
+                SELECT id, parent_id, 0 FROM items WHERE id = ? AND is_file = ?
+                UNION ALL
+                SELECT items.id, items.parent_id, chain.depth + 1 FROM items JOIN chain ON items.id = chain.up
+            )
+            SELECT {ITEM_COLUMNS} FROM chain JOIN items ON items.id = chain.item_id ORDER BY chain.depth DESC""",
+        (item_id, int(is_file)),
+    )
+    if not rows:
+        raise NotFound("no such file" if is_file else "no such container")
+    return [ItemRow.of(row).container_meta() for row in rows[:-1]]  # the last row is the item itself
 
 
 # ---- files ----
@@ -199,8 +262,15 @@ def _version(tx: Tx, file_id: FileId, version: Version) -> VersionRow:
 
 
 def create_file(
-    tx: Tx, container_id: ContainerId, name: str, blob: StoredBlob, principal: Principal, now: datetime
+    tx: Tx,
+    container_id: ContainerId,
+    name: str,
+    blob: StoredBlob,
+    principal: Principal,
+    now: datetime,
+    variants_up_to: int | None = None,
 ) -> FileMeta:
+    """Create `name` exclusively, or its first free variant of at most `variants_up_to` UTF-8 bytes if given."""
     container_row(tx, container_id, RowLock.KEY_SHARE)
     meta = FileMeta(
         file_id=FileId(new_id()),
@@ -214,8 +284,12 @@ def create_file(
         modified_by=principal,
         sha256=blob.sha256,
     )
-    _claim(tx, container_id, name, now, INSERT_FILE, file_params(meta, blob.blob_id))
-    return meta
+
+    def claim(chosen: str) -> None:
+        params = file_params(dataclasses.replace(meta, name=chosen), blob.blob_id)
+        _claim(tx, container_id, chosen, now, INSERT_FILE, params)
+
+    return dataclasses.replace(meta, name=_claim_variant(tx, container_id, name, variants_up_to, now, claim))
 
 
 def write_file(
@@ -304,13 +378,24 @@ def _prune(tx: Tx, file_id: str, current_blob: str, max_versions_kept: int) -> l
     return sorted({blob_id for _, blob_id in dropped} - still_used)
 
 
-def rename_file(tx: Tx, file_id: FileId, new_name: str, preconditions: Preconditions, now: datetime) -> FileMeta:
+def rename_file(
+    tx: Tx,
+    file_id: FileId,
+    new_name: str,
+    preconditions: Preconditions,
+    now: datetime,
+    variants_up_to: int | None = None,
+) -> FileMeta:
+    """Rename to `new_name`, or to its first free variant of at most `variants_up_to` UTF-8 bytes if given."""
     meta = file_row(tx, file_id, RowLock.UPDATE).file_meta(now)
     locks.check_preconditions(meta, preconditions, now)
-    if new_name == meta.name:
-        return meta
-    _claim(tx, meta.parent_id, new_name, now, "UPDATE items SET name = ? WHERE id = ?", (new_name, file_id))
-    return dataclasses.replace(meta, name=new_name)
+
+    def claim(chosen: str) -> None:
+        if chosen != meta.name:
+            _claim(tx, meta.parent_id, chosen, now, "UPDATE items SET name = ? WHERE id = ?", (chosen, file_id))
+
+    chosen = _claim_variant(tx, meta.parent_id, new_name, variants_up_to, now, claim, own_name=meta.name)
+    return meta if chosen == meta.name else dataclasses.replace(meta, name=chosen)
 
 
 def delete_file(tx: Tx, file_id: FileId, preconditions: Preconditions, now: datetime) -> list[str]:

@@ -139,7 +139,7 @@ class GetCapabilitiesRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class Capabilities(_message.Message):
-    __slots__ = ("adapter_name", "adapter_version", "max_file_size", "max_chunk_size", "max_lock_id_length", "max_lock_ttl", "max_name_length", "containers", "version_history", "max_versions_kept", "sha256", "case_insensitive_names", "max_user_info_length")
+    __slots__ = ("adapter_name", "adapter_version", "max_file_size", "max_chunk_size", "max_lock_id_length", "max_lock_ttl", "max_name_length", "containers", "version_history", "max_versions_kept", "sha256", "case_insensitive_names", "max_user_info_length", "free_name_variants", "max_container_depth")
     ADAPTER_NAME_FIELD_NUMBER: _ClassVar[int]
     ADAPTER_VERSION_FIELD_NUMBER: _ClassVar[int]
     MAX_FILE_SIZE_FIELD_NUMBER: _ClassVar[int]
@@ -153,6 +153,8 @@ class Capabilities(_message.Message):
     SHA256_FIELD_NUMBER: _ClassVar[int]
     CASE_INSENSITIVE_NAMES_FIELD_NUMBER: _ClassVar[int]
     MAX_USER_INFO_LENGTH_FIELD_NUMBER: _ClassVar[int]
+    FREE_NAME_VARIANTS_FIELD_NUMBER: _ClassVar[int]
+    MAX_CONTAINER_DEPTH_FIELD_NUMBER: _ClassVar[int]
     adapter_name: str
     adapter_version: str
     max_file_size: int
@@ -166,7 +168,9 @@ class Capabilities(_message.Message):
     sha256: bool
     case_insensitive_names: bool
     max_user_info_length: int
-    def __init__(self, adapter_name: _Optional[str] = ..., adapter_version: _Optional[str] = ..., max_file_size: _Optional[int] = ..., max_chunk_size: _Optional[int] = ..., max_lock_id_length: _Optional[int] = ..., max_lock_ttl: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., max_name_length: _Optional[int] = ..., containers: _Optional[bool] = ..., version_history: _Optional[bool] = ..., max_versions_kept: _Optional[int] = ..., sha256: _Optional[bool] = ..., case_insensitive_names: _Optional[bool] = ..., max_user_info_length: _Optional[int] = ...) -> None: ...
+    free_name_variants: bool
+    max_container_depth: int
+    def __init__(self, adapter_name: _Optional[str] = ..., adapter_version: _Optional[str] = ..., max_file_size: _Optional[int] = ..., max_chunk_size: _Optional[int] = ..., max_lock_id_length: _Optional[int] = ..., max_lock_ttl: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., max_name_length: _Optional[int] = ..., containers: _Optional[bool] = ..., version_history: _Optional[bool] = ..., max_versions_kept: _Optional[int] = ..., sha256: _Optional[bool] = ..., case_insensitive_names: _Optional[bool] = ..., max_user_info_length: _Optional[int] = ..., free_name_variants: _Optional[bool] = ..., max_container_depth: _Optional[int] = ...) -> None: ...
 
 class StatFileRequest(_message.Message):
     __slots__ = ("file_id",)
@@ -219,12 +223,14 @@ class WriteFileRequest(_message.Message):
     def __init__(self, header: _Optional[_Union[WriteFileHeader, _Mapping]] = ..., data: _Optional[bytes] = ..., end: _Optional[_Union[ContentEnd, _Mapping]] = ...) -> None: ...
 
 class CreateFileHeader(_message.Message):
-    __slots__ = ("container_id", "name")
+    __slots__ = ("container_id", "name", "use_free_variant")
     CONTAINER_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
+    USE_FREE_VARIANT_FIELD_NUMBER: _ClassVar[int]
     container_id: str
     name: str
-    def __init__(self, container_id: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
+    use_free_variant: bool
+    def __init__(self, container_id: _Optional[str] = ..., name: _Optional[str] = ..., use_free_variant: _Optional[bool] = ...) -> None: ...
 
 class CreateFileRequest(_message.Message):
     __slots__ = ("header", "data", "end")
@@ -237,14 +243,16 @@ class CreateFileRequest(_message.Message):
     def __init__(self, header: _Optional[_Union[CreateFileHeader, _Mapping]] = ..., data: _Optional[bytes] = ..., end: _Optional[_Union[ContentEnd, _Mapping]] = ...) -> None: ...
 
 class RenameFileRequest(_message.Message):
-    __slots__ = ("file_id", "new_name", "preconditions")
+    __slots__ = ("file_id", "new_name", "preconditions", "use_free_variant")
     FILE_ID_FIELD_NUMBER: _ClassVar[int]
     NEW_NAME_FIELD_NUMBER: _ClassVar[int]
     PRECONDITIONS_FIELD_NUMBER: _ClassVar[int]
+    USE_FREE_VARIANT_FIELD_NUMBER: _ClassVar[int]
     file_id: str
     new_name: str
     preconditions: Preconditions
-    def __init__(self, file_id: _Optional[str] = ..., new_name: _Optional[str] = ..., preconditions: _Optional[_Union[Preconditions, _Mapping]] = ...) -> None: ...
+    use_free_variant: bool
+    def __init__(self, file_id: _Optional[str] = ..., new_name: _Optional[str] = ..., preconditions: _Optional[_Union[Preconditions, _Mapping]] = ..., use_free_variant: _Optional[bool] = ...) -> None: ...
 
 class DeleteFileRequest(_message.Message):
     __slots__ = ("file_id", "preconditions")
@@ -265,6 +273,20 @@ class LookupChildRequest(_message.Message):
     container_id: str
     name: str
     def __init__(self, container_id: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
+
+class FindFreeNameRequest(_message.Message):
+    __slots__ = ("container_id", "name")
+    CONTAINER_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    container_id: str
+    name: str
+    def __init__(self, container_id: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
+
+class FindFreeNameResponse(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
 
 class LockRequest(_message.Message):
     __slots__ = ("file_id", "lock_id", "ttl")

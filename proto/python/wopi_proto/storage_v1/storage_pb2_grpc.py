@@ -75,6 +75,11 @@ class StorageServiceStub:
                 request_serializer=wopi_dot_storage_dot_v1_dot_storage__pb2.LookupChildRequest.SerializeToString,
                 response_deserializer=wopi_dot_storage_dot_v1_dot_storage__pb2.Item.FromString,
                 _registered_method=True)
+        self.FindFreeName = channel.unary_unary(
+                '/wopi.storage.v1.StorageService/FindFreeName',
+                request_serializer=wopi_dot_storage_dot_v1_dot_storage__pb2.FindFreeNameRequest.SerializeToString,
+                response_deserializer=wopi_dot_storage_dot_v1_dot_storage__pb2.FindFreeNameResponse.FromString,
+                _registered_method=True)
         self.Lock = channel.unary_unary(
                 '/wopi.storage.v1.StorageService/Lock',
                 request_serializer=wopi_dot_storage_dot_v1_dot_storage__pb2.LockRequest.SerializeToString,
@@ -199,6 +204,11 @@ class StorageServiceServicer:
         `max_chunk_size`, no `ContentEnd`, anything after it, or a `ContentEnd` whose size differs from the bytes
         received is INVALID_ARGUMENT. Contents over `max_file_size` are RESOURCE_EXHAUSTED (storage may answer as
         soon as the limit is passed). In every error case the file is left exactly as it was.
+        Limits on slow callers: each message must arrive within the adapter's stream idle timeout of the one
+        before (else DEADLINE_EXCEEDED, the upload discarded). An upload beyond the adapter's bound on concurrent
+        uploads (WriteFile and CreateFile together) waits briefly (a couple of seconds), then is UNAVAILABLE;
+        retry later. Either way nothing was changed. Concurrent writes of one file are not serialised: they race,
+        and the preconditions decide atomically which land.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -209,7 +219,11 @@ class StorageServiceServicer:
         stream has the same layout as WriteFile's (header, data, `ContentEnd`), with a `CreateFileHeader` first. ALREADY_EXISTS (with the
         existing item's id) if a file or container of that name exists there, even when two creates race: exactly
         one wins. The file becomes visible, with its contents, only when the stream completes. The principal
-        (required) becomes the owner. NOT_FOUND if the container does not exist.
+        (required) becomes the owner. NOT_FOUND if the container does not exist. With
+        `CreateFileHeader.use_free_variant`, a taken name is not an error: the file gets the first free name
+        variant (see "Name variants" above), chosen in the same atomic step that creates it, and `FileInfo.name`
+        says which name that is. The stream idle timeout (DEADLINE_EXCEEDED) and the bound on concurrent uploads
+        (UNAVAILABLE) apply as for WriteFile.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -217,7 +231,10 @@ class StorageServiceServicer:
 
     def RenameFile(self, request, context):
         """Renames a file within its container (the id does not change, nor does the version). Preconditions as
-        given; ALREADY_EXISTS if another item has the new name. Renaming to the current name succeeds.
+        given; ALREADY_EXISTS if another item has the new name. Renaming to the current name succeeds. With
+        `RenameFileRequest.use_free_variant`, a taken name is not an error: the file gets the first free name
+        variant of `new_name` (see "Name variants"; the file's own current name counts as free), chosen in the
+        same atomic step as the rename, and `FileInfo.name` says which.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -231,7 +248,21 @@ class StorageServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def LookupChild(self, request, context):
-        """Finds the file or container with exactly this name in a container. NOT_FOUND if there is none.
+        """Finds the file or container with exactly this name (in NFC, see Names above) in a container. NOT_FOUND if
+        there is none.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def FindFreeName(self, request, context):
+        """The name that a CreateFile with `use_free_variant` would give a file called `name` in the container at
+        this moment: the first free name variant (see "Name variants"). Nothing is reserved: by the time the
+        caller uses the name someone else may have taken it, so use it with an exclusive create (or, to create,
+        prefer CreateFile with `use_free_variant`, which is atomic). It costs a bounded amount of work whatever
+        the container holds. NOT_FOUND if the container does not exist, INVALID_ARGUMENT for a malformed name,
+        ALREADY_EXISTS (with `NameConflict` for the name itself) if every candidate is taken. UNIMPLEMENTED
+        without `Capabilities.free_name_variants`.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -306,7 +337,10 @@ class StorageServiceServicer:
 
     def CreateContainer(self, request, context):
         """Creates a container inside another one. ALREADY_EXISTS if the name is taken. UNIMPLEMENTED unless
-        `Capabilities.containers`.
+        `Capabilities.containers`. RESOURCE_EXHAUSTED if the new container would be deeper than
+        `Capabilities.max_container_depth` (the root is at depth 0, a container in it at depth 1): a limit, like
+        `max_file_size`, that keeps the cost of every request on an item bounded whatever its depth. Nothing is
+        created then.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -412,6 +446,11 @@ def add_StorageServiceServicer_to_server(servicer, server):
                     servicer.LookupChild,
                     request_deserializer=wopi_dot_storage_dot_v1_dot_storage__pb2.LookupChildRequest.FromString,
                     response_serializer=wopi_dot_storage_dot_v1_dot_storage__pb2.Item.SerializeToString,
+            ),
+            'FindFreeName': grpc.unary_unary_rpc_method_handler(
+                    servicer.FindFreeName,
+                    request_deserializer=wopi_dot_storage_dot_v1_dot_storage__pb2.FindFreeNameRequest.FromString,
+                    response_serializer=wopi_dot_storage_dot_v1_dot_storage__pb2.FindFreeNameResponse.SerializeToString,
             ),
             'Lock': grpc.unary_unary_rpc_method_handler(
                     servicer.Lock,
@@ -711,6 +750,33 @@ class StorageService:
             '/wopi.storage.v1.StorageService/LookupChild',
             wopi_dot_storage_dot_v1_dot_storage__pb2.LookupChildRequest.SerializeToString,
             wopi_dot_storage_dot_v1_dot_storage__pb2.Item.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FindFreeName(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wopi.storage.v1.StorageService/FindFreeName',
+            wopi_dot_storage_dot_v1_dot_storage__pb2.FindFreeNameRequest.SerializeToString,
+            wopi_dot_storage_dot_v1_dot_storage__pb2.FindFreeNameResponse.FromString,
             options,
             channel_credentials,
             insecure,
