@@ -131,6 +131,9 @@ def test_folders_and_breadcrumbs(office_host: Host, page: Any) -> None:
     folder = folder_on_disk(host, "Folders")
     page.goto(folder_url(host, "Folders"))
     page.locator("#new-menu summary").click()
+    # Opening the menu focuses its first field (browser.js, on "toggle"): wait for that, or the focus could
+    # move there in the middle of typing into the second form.
+    expect(page.locator("#new-menu form").first.get_by_label("Name")).to_be_focused()
     page.locator("#new-menu form").nth(1).get_by_label("Name").fill("Projects")
     page.get_by_role("button", name="Create folder").click()
     expect(page.locator(".notice-ok")).to_have_text("Created the folder “Projects”.")
