@@ -59,6 +59,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--max-container-depth", type=int, help="deepest new folder, the root being 0 (default: 64; 0: no limit)"
     )
+    parser.add_argument(
+        "--admin-principal",
+        action="append",
+        help="a principal id holding every permission everywhere, for operator tools (repeatable; env: "
+        "comma-separated; backends with access control)",
+    )
+    parser.add_argument(
+        "--unowned-access",
+        choices=["editor", "viewer", "none"],
+        help="who may use items without an owner: every identified user as editor (default), as viewer, or none",
+    )
     parser.add_argument("--log-level", choices=["debug", "info", "warning", "error"], help="default: info")
     sql = parser.add_argument_group("sql and s3 backends")
     sql.add_argument(
@@ -114,6 +125,7 @@ def settings_from(args: argparse.Namespace, environ: Mapping[str, str]) -> Adapt
         "max_versions_kept": int,
         "max_container_depth": int,
         "log_level": str,
+        "unowned_access": str,
         "database_pool_size": int,
         "s3_endpoint": str,
         "s3_bucket": str,
@@ -130,6 +142,11 @@ def settings_from(args: argparse.Namespace, environ: Mapping[str, str]) -> Adapt
         "max_health_watchers": int,
         "max_concurrent_uploads": int,
     }
+    admins = args.admin_principal or [
+        admin for admin in (environ.get(ENV_PREFIX + "ADMIN_PRINCIPALS") or "").split(",") if admin
+    ]
+    if admins:
+        values["admin_principals"] = tuple(admins)
     for name, convert in conversions.items():
         raw = pick(name)
         if raw is not None:

@@ -7,7 +7,9 @@ from datetime import datetime, timedelta
 from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from storage_adapter import principal as principal_metadata
 from storage_adapter import validation
+from storage_adapter.access import Grant, Grantee, GranteeKind, Role
 from storage_adapter.errors import InvalidArgument
 from storage_adapter.types import (
     Capabilities,
@@ -15,6 +17,7 @@ from storage_adapter.types import (
     FileMeta,
     Item,
     LockState,
+    Permissions,
     Preconditions,
     Principal,
     VersionMeta,
@@ -67,6 +70,19 @@ def file_info(meta: FileMeta) -> pb.FileInfo:
         parent_container_id=meta.parent_id,
         lock=lock_info(meta.lock),
         sha256=meta.sha256,
+        permissions=permissions(meta.permissions),
+    )
+
+
+def permissions(value: Permissions) -> pb.Permissions:
+    return pb.Permissions(
+        read=value.read,
+        write=value.write,
+        lock=value.lock,
+        rename=value.rename,
+        delete=value.delete,
+        create_children=value.create_children,
+        manage_sharing=value.manage_sharing,
     )
 
 
@@ -77,6 +93,7 @@ def container_info(meta: ContainerMeta) -> pb.ContainerInfo:
         parent_container_id=meta.parent_id or "",
         owner=principal(meta.owner),
         created_time=timestamp(meta.created_at),
+        permissions=permissions(meta.permissions),
     )
 
 
@@ -84,6 +101,13 @@ def item(value: Item) -> pb.Item:
     if isinstance(value, FileMeta):
         return pb.Item(file=file_info(value))
     return pb.Item(container=container_info(value))
+
+
+def hidden_item(value: Item) -> pb.Item:
+    """An item the principal may not read, as an answer may name it: its kind and nothing else."""
+    if isinstance(value, FileMeta):
+        return pb.Item(file=pb.FileInfo())
+    return pb.Item(container=pb.ContainerInfo())
 
 
 def file_version(value: VersionMeta) -> pb.FileVersion:
@@ -113,6 +137,7 @@ def capabilities(value: Capabilities) -> pb.Capabilities:
         max_user_info_length=value.max_user_info_length,
         free_name_variants=value.free_name_variants,
         max_container_depth=value.max_container_depth,
+        access_control=value.access_control,
     )
 
 
@@ -128,3 +153,37 @@ def preconditions(message: pb.Preconditions, caps: Capabilities, field: str) -> 
         when_unlocked=when_unlocked,
         if_version=message.if_version,
     )
+
+
+def grantee(message: pb.Grantee, field: str = "grantee") -> Grantee:
+    """A validated grantee: a user id as `x-wopi-principal-id`, a group id as in `x-wopi-principal-groups`."""
+    match message.WhichOneof("grantee"):
+        case "user_id" if principal_metadata.is_user_id(message.user_id):
+            return Grantee(GranteeKind.USER, message.user_id)
+        case "group_id" if principal_metadata.is_group_id(message.group_id):
+            return Grantee(GranteeKind.GROUP, message.group_id)
+    raise InvalidArgument(field, "a grantee is a user id or a group id of 1-256 printable ASCII characters")
+
+
+def role(value: int) -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        raise InvalidArgument("role", "the role is ROLE_VIEWER, ROLE_EDITOR or ROLE_MANAGER") from None
+
+
+def grant(value: Grant) -> pb.Grant:
+    message = pb.Grant(
+        role=int(value.role),  # type: ignore[arg-type]
+        granted_by=principal(value.granted_by),
+        granted_time=timestamp(value.granted_at),
+    )
+    if value.grantee.kind is GranteeKind.USER:
+        message.grantee.user_id = value.grantee.id
+    else:
+        message.grantee.group_id = value.grantee.id
+    if value.on_file:
+        message.file_id = value.item_id
+    else:
+        message.container_id = value.item_id
+    return message

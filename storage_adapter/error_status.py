@@ -27,6 +27,7 @@ _CODES: dict[type[errors.StorageError], int] = {
     errors.Unsupported: code_pb2.UNIMPLEMENTED,
     errors.Unavailable: code_pb2.UNAVAILABLE,
     errors.Unauthenticated: code_pb2.UNAUTHENTICATED,
+    errors.PermissionDenied: code_pb2.PERMISSION_DENIED,
 }
 
 
@@ -42,9 +43,10 @@ def _detail(error: errors.StorageError) -> Message | None:
         case errors.VersionConflict():
             return pb.VersionConflict(current_version=error.current_version)
         case errors.NameConflict():
-            return pb.NameConflict(
-                container_id=error.container_id, name=error.name, existing=convert.item(error.existing)
-            )
+            existing = convert.hidden_item(error.existing) if error.hidden else convert.item(error.existing)
+            return pb.NameConflict(container_id=error.container_id, name=error.name, existing=existing)
+        case errors.PermissionDenied():
+            return pb.PermissionDenied(permission=error.permission)
     return None
 
 

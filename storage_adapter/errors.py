@@ -48,11 +48,21 @@ class VersionConflict(StorageError):
 class NameConflict(StorageError):
     """The name is taken in the container by `existing`."""
 
-    def __init__(self, container_id: ContainerId, name: str, existing: Item) -> None:
+    def __init__(self, container_id: ContainerId, name: str, existing: Item, *, hidden: bool = False) -> None:
+        """`hidden`: the principal may not read `existing`, so the answer tells only its kind."""
         super().__init__("an item with this name already exists in the container")
         self.container_id = container_id
         self.name = name
         self.existing = existing
+        self.hidden = hidden
+
+
+class PermissionDenied(StorageError):
+    """The principal may read the item but lacks `permission` (a `Permissions` field name) for this call."""
+
+    def __init__(self, permission: str) -> None:
+        super().__init__(f"the principal lacks the {permission!r} permission on this item")
+        self.permission = permission
 
 
 class OutOfRange(StorageError):

@@ -14,7 +14,7 @@ from typing import Any
 
 import grpc
 
-from storage_adapter import error_status
+from storage_adapter import access, error_status, principal
 from storage_adapter.errors import StorageError, Unauthenticated
 
 logger = logging.getLogger("storage_adapter")
@@ -73,12 +73,19 @@ def _refuse() -> None:
     raise Unauthenticated("missing or wrong shared secret in the 'authorization' metadata (Bearer <secret>)")
 
 
+def _admit(authorized: bool, context: grpc.aio.ServicerContext) -> None:
+    """Refuse an unauthenticated caller; else bind the call's principal (with its groups) for the backend's
+    access checks (access.py). Runs in the RPC's own task, so the binding ends with the call."""
+    if not authorized:
+        _refuse()
+    access.bind_principal(principal.from_metadata(context.invocation_metadata(), required=False))
+
+
 def _wrap(handler: grpc.RpcMethodHandler, method: str, authorized: bool) -> grpc.RpcMethodHandler:
     def unary_response(behaviour: Behaviour) -> Behaviour:
         async def wrapped(request: Any, context: grpc.aio.ServicerContext) -> Any:
             try:
-                if not authorized:
-                    _refuse()
+                _admit(authorized, context)
                 return await behaviour(request, context)
             except grpc.aio.AbortError:
                 raise
@@ -90,8 +97,7 @@ def _wrap(handler: grpc.RpcMethodHandler, method: str, authorized: bool) -> grpc
     def stream_response(behaviour: Behaviour) -> Behaviour:
         async def wrapped(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
             try:
-                if not authorized:
-                    _refuse()
+                _admit(authorized, context)
                 async for response in behaviour(request, context):
                     yield response
             except grpc.aio.AbortError:

@@ -6,11 +6,12 @@ backend sees it; errors raised here or in the backend are mapped to statuses by 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 
 import grpc
 
-from storage_adapter import convert, principal, validation
+from storage_adapter import access, convert, principal, validation
 from storage_adapter.backends.base import StorageBackend
 from storage_adapter.errors import InvalidArgument, StorageError, TooLarge, Unsupported
 from storage_adapter.streams import DEFAULT_IDLE_TIMEOUT, ContentStream, StreamIdle
@@ -23,7 +24,19 @@ Context = grpc.aio.ServicerContext
 
 
 def _principal(context: Context, *, required: bool = False) -> Principal:
-    return principal.from_metadata(context.invocation_metadata(), required=required)
+    """The principal to record as owner or author; its groups only decide access (access.current_principal)."""
+    caller = principal.from_metadata(context.invocation_metadata(), required=required)
+    return dataclasses.replace(caller, groups=frozenset())
+
+
+def _item_named(request: pb.ListGrantsRequest | pb.GrantAccessRequest | pb.RevokeAccessRequest) -> tuple[str, bool]:
+    """The file or container a sharing request names, validated, and whether it is a file."""
+    match request.WhichOneof("item"):
+        case "file_id":
+            return validation.file_id(request.file_id), True
+        case "container_id":
+            return validation.container_id(request.container_id), False
+    raise InvalidArgument("item", "give a file_id or a container_id")
 
 
 class StorageServicer(pb_grpc.StorageServiceServicer):
@@ -247,6 +260,41 @@ class StorageServicer(pb_grpc.StorageServiceServicer):
         )
         return convert.file_info(meta)
 
+    # ---- sharing ----
+
+    async def ListGrants(self, request: pb.ListGrantsRequest, context: Context) -> pb.ListGrantsResponse:
+        self._require_access_control()
+        grants = await self.backend.list_grants(*_item_named(request))
+        return pb.ListGrantsResponse(grants=[convert.grant(grant) for grant in grants])
+
+    async def GrantAccess(self, request: pb.GrantAccessRequest, context: Context) -> pb.Grant:
+        self._require_access_control()
+        item, is_file = _item_named(request)
+        grantee, role = convert.grantee(request.grantee), convert.role(request.role)
+        return convert.grant(await self.backend.grant_access(item, is_file, grantee, role, _principal(context)))
+
+    async def RevokeAccess(self, request: pb.RevokeAccessRequest, context: Context) -> pb.RevokeAccessResponse:
+        self._require_access_control()
+        item, is_file = _item_named(request)
+        await self.backend.revoke_access(item, is_file, convert.grantee(request.grantee))
+        return pb.RevokeAccessResponse()
+
+    async def ListSharedWithMe(
+        self, request: pb.ListSharedWithMeRequest, context: Context
+    ) -> pb.ListSharedWithMeResponse:
+        self._require_access_control()
+        if len(request.page_token) > 1024:
+            raise InvalidArgument("page_token", "not a page token of this adapter")
+        entries, next_token = await self.backend.list_shared_with_me(
+            access.page_size(request.page_size), request.page_token
+        )
+        shared = [pb.SharedItem(item=convert.item(item), grant=convert.grant(grant)) for item, grant in entries]
+        return pb.ListSharedWithMeResponse(items=shared, next_page_token=next_token)
+
+    def _require_access_control(self) -> None:
+        if not self.caps.access_control:
+            raise Unsupported("this adapter does not enforce access control")
+
     def _free_variant(self, requested: bool) -> bool:
         """An adapter without the capability behaves as one that predates the field: it ignores it."""
         return requested and self.caps.free_name_variants
@@ -256,7 +304,7 @@ class StorageServicer(pb_grpc.StorageServiceServicer):
         one place the limit is applied, for every backend. Checked before the create rather than with it, as no
         RPC moves a container: a parent's depth does not change meanwhile."""
         limit = self.caps.max_container_depth
-        if limit and len(await self.backend.ancestors(parent_id, is_file=False)) >= limit:  # the parent's depth
+        if limit and await self.backend.container_depth(parent_id) >= limit:  # the parent's depth
             raise TooLarge(f"a new container there would be deeper than the limit of {limit} levels")
 
     def _require_containers(self) -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 BackendName = Literal["memory", "filesystem", "sql", "s3"]
+
+_PRINCIPAL_ID = re.compile(r"[\x21-\x7e]{1,256}")  # as `x-wopi-principal-id`
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,10 @@ class AdapterSettings:
     # item costs, whatever the backend (each resolves an item's chain of parents).
     max_container_depth: int = 64
     log_level: str = "info"
+    # Access control (proto "Access control"; backends that advertise it, today only memory): principal ids
+    # that hold every permission everywhere (operator tools), and who may use items without an owner.
+    admin_principals: tuple[str, ...] = ()
+    unowned_access: str = "editor"  # editor (every identified user), viewer, or none
     # sql and s3 backends: where metadata (and, for sql, contents) live: sqlite:///relative.db,
     # sqlite:////absolute/path.db, or postgresql://user:password@host:port/database
     database_url: str | None = None
@@ -67,6 +74,10 @@ class AdapterSettings:
             )
         if self.backend == "s3" and not self.s3_bucket:
             raise ValueError("the s3 backend needs a bucket: set WOPI_STORAGE_S3_BUCKET or --s3-bucket")
+        if self.unowned_access not in ("editor", "viewer", "none"):
+            raise ValueError("unowned_access: choose editor, viewer or none")
+        if not all(_PRINCIPAL_ID.fullmatch(admin) for admin in self.admin_principals):
+            raise ValueError("admin_principals: each is a principal id of 1-256 printable ASCII characters")
         if self.database_pool_size < 1:
             raise ValueError("database_pool_size must be at least 1")
         if self.stream_idle_timeout <= 0 or self.keepalive_time <= 0 or self.keepalive_timeout <= 0:

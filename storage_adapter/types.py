@@ -6,6 +6,7 @@ see only these.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,9 +24,29 @@ class Principal:
 
     user_id: str = ""
     display_name: str = ""
+    # Group memberships from `x-wopi-principal-groups`: whose grants apply (access.py). Not stored with items.
+    groups: frozenset[str] = frozenset()
 
 
 ANONYMOUS = Principal()
+
+
+@dataclass(frozen=True)
+class Permissions:
+    """What the calling principal may do with one item (proto `Permissions`; the model is `access.py`)."""
+
+    read: bool = False
+    write: bool = False
+    lock: bool = False
+    rename: bool = False
+    delete: bool = False
+    create_children: bool = False
+    manage_sharing: bool = False
+
+
+# What an adapter without access control reports for everyone: every permission that can apply.
+UNRESTRICTED_FILE = Permissions(read=True, write=True, lock=True, rename=True, delete=True)
+UNRESTRICTED_CONTAINER = dataclasses.replace(UNRESTRICTED_FILE, create_children=True)
 
 
 @dataclass(frozen=True)
@@ -52,6 +73,8 @@ class FileMeta:
     modified_by: Principal = ANONYMOUS
     lock: LockState | None = None
     sha256: bytes = b""
+    # The calling principal's, set by a backend with access control on what it answers.
+    permissions: Permissions = UNRESTRICTED_FILE
 
 
 @dataclass(frozen=True)
@@ -61,6 +84,7 @@ class ContainerMeta:
     parent_id: ContainerId | None
     owner: Principal
     created_at: datetime
+    permissions: Permissions = UNRESTRICTED_CONTAINER
 
 
 Item = FileMeta | ContainerMeta
@@ -115,3 +139,4 @@ class Capabilities:
     max_user_info_length: int = 1024
     free_name_variants: bool = False  # use_free_variant and FindFreeName (proto: "Name variants")
     max_container_depth: int = 0  # the root is at depth 0; 0 = no limit (the servicer enforces it)
+    access_control: bool = False  # the backend enforces `access.py`'s model and implements the sharing methods

@@ -22,12 +22,14 @@ def _construct(settings: AdapterSettings) -> StorageBackend:
         case "memory":
             from dataclasses import replace
 
+            from storage_adapter.access import AccessPolicy, UnownedAccess
             from storage_adapter.backends.memory import CAPABILITIES, MemoryBackend
 
             return MemoryBackend(
                 replace(
                     CAPABILITIES, max_file_size=settings.max_file_size, max_versions_kept=settings.max_versions_kept
-                )
+                ),
+                policy=AccessPolicy(frozenset(settings.admin_principals), UnownedAccess(settings.unowned_access)),
             )
         case "filesystem":
             from storage_adapter.backends.filesystem import FilesystemBackend

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from storage_adapter import locks
+from storage_adapter.access import Grant, Grantee, Role
+from storage_adapter.errors import Unsupported
 from storage_adapter.types import (
     Capabilities,
     ContainerId,
@@ -103,7 +105,12 @@ class StorageBackend(abc.ABC):
 
     @abc.abstractmethod
     async def ancestors(self, item: FileId | ContainerId, is_file: bool) -> list[ContainerMeta]:
-        """Containers above the item, root first. NotFound if the item does not exist."""
+        """Containers above the item, root first. NotFound if the item does not exist. With access control,
+        those the principal may not read are left out."""
+
+    async def container_depth(self, container_id: ContainerId) -> int:
+        """How deep the container is (the root: 0), counting every ancestor, readable or not. NotFound."""
+        return len(await self.ancestors(container_id, is_file=False))
 
     # ---- files ----
 
@@ -201,14 +208,36 @@ class StorageBackend(abc.ABC):
 
     async def list_versions(self, file_id: FileId) -> list[VersionMeta]:
         """Earlier versions, newest first. Unsupported unless the `version_history` capability is set."""
-        from storage_adapter.errors import Unsupported
-
         raise Unsupported("this adapter keeps no version history")
 
     async def restore_version(
         self, file_id: FileId, version: Version, preconditions: Preconditions, principal: Principal
     ) -> FileMeta:
         """Make an earlier version current, as a write (new version). NotFound, LockConflict, VersionConflict."""
-        from storage_adapter.errors import Unsupported
-
         raise Unsupported("this adapter keeps no version history")
+
+    # ---- sharing (optional: the `access_control` capability) ----
+    # A backend with access control checks `access.check` for the principal of the call
+    # (`access.current_principal()`) in the same atomic step as every change, on every method above, and
+    # implements these four. Without it, every principal may do everything and the four are Unsupported.
+
+    async def list_grants(self, item: FileId | ContainerId, is_file: bool) -> list[Grant]:
+        """The item's own grants (users first, then by id), then each ancestor's up to the root. NotFound."""
+        raise Unsupported("this adapter does not enforce access control")
+
+    async def grant_access(
+        self, item: FileId | ContainerId, is_file: bool, grantee: Grantee, role: Role, principal: Principal
+    ) -> Grant:
+        """Create or change the grantee's grant on the item, idempotently (proto GrantAccess). NotFound,
+        PermissionDenied, InvalidArgument (the owner as grantee), TooLarge (MAX_GRANTS_PER_ITEM)."""
+        raise Unsupported("this adapter does not enforce access control")
+
+    async def revoke_access(self, item: FileId | ContainerId, is_file: bool, grantee: Grantee) -> None:
+        """Remove the grantee's grant on the item if there is one. NotFound, PermissionDenied."""
+        raise Unsupported("this adapter does not enforce access control")
+
+    async def list_shared_with_me(self, page_size: int, page_token: str) -> tuple[list[tuple[Item, Grant]], str]:
+        """One page of (item, grant) for the grants naming the principal or its groups, on items it does not
+        own, ordered by item id then grantee; and the next page's token ("" on the last). InvalidArgument for a
+        token this backend did not hand out."""
+        raise Unsupported("this adapter does not enforce access control")

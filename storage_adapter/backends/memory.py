@@ -3,17 +3,25 @@
 Everything lives in dicts. Atomicity comes from asyncio itself: each check-and-change below runs with no
 `await` between the check and the change, so no other request can interleave. (Holding contents in memory is
 the point of this backend; every other backend streams to disk or network.)
+
+It enforces access control (proto "Access control"): every method gathers the item's facts (owner, grants on
+it and on each container above it) and calls `access.check` in the same atomic step as its change, and every
+answer carries the permissions of the principal of the call (`access.current_principal()`).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import dataclasses
 import hashlib
+import json
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from datetime import timedelta
 
-from storage_adapter import locks, name_variants
+from storage_adapter import access, locks, name_variants
+from storage_adapter.access import AccessPolicy, Grant, Grantee, GranteeKind, ItemFacts, Permission, Role
 from storage_adapter.backends.base import Clock, FileReader, StorageBackend, utc_now
 from storage_adapter.errors import (
     ContainerNotEmpty,
@@ -21,6 +29,7 @@ from storage_adapter.errors import (
     NameConflict,
     NotFound,
     OutOfRange,
+    TooLarge,
 )
 from storage_adapter.types import (
     Capabilities,
@@ -46,6 +55,7 @@ CAPABILITIES = Capabilities(
     max_versions_kept=MAX_VERSIONS_KEPT,
     sha256=True,
     free_name_variants=True,
+    access_control=True,
 )
 
 Contents = tuple[bytes, ...]
@@ -60,8 +70,14 @@ def new_version() -> Version:
 
 
 class MemoryBackend(StorageBackend):
-    def __init__(self, capabilities: Capabilities = CAPABILITIES, clock: Clock = utc_now) -> None:
+    def __init__(
+        self,
+        capabilities: Capabilities = CAPABILITIES,
+        clock: Clock = utc_now,
+        policy: AccessPolicy = access.DEFAULT_POLICY,
+    ) -> None:
         super().__init__(capabilities, clock)
+        self.policy = policy
         root = ContainerMeta(ContainerId(new_id()), "", None, Principal(), clock())
         self._root_id = root.container_id
         self._containers: dict[ContainerId, ContainerMeta] = {root.container_id: root}
@@ -70,89 +86,108 @@ class MemoryBackend(StorageBackend):
         self._history: dict[FileId, list[tuple[VersionMeta, Contents]]] = {}
         self._names: dict[tuple[ContainerId, str], Item] = {}
         self._user_info: dict[str, str] = {}
+        self._grants: dict[str, dict[Grantee, Grant]] = {}  # item id -> its own grants
+        self._shared_with: dict[Grantee, set[str]] = {}  # grantee -> ids of the items it has a grant on
 
     # ---- containers ----
 
     async def root_container(self) -> ContainerMeta:
-        return self._containers[self._root_id]
+        principal = access.current_principal()
+        access.require_identified(principal)
+        root = self._containers[self._root_id]
+        return self._seen(root, access.effective_permissions(self._facts(root), principal, self.policy))
 
     async def get_container(self, container_id: ContainerId) -> ContainerMeta:
-        try:
-            return self._containers[container_id]
-        except KeyError:
-            raise NotFound("no such container") from None
+        return self._container_for(container_id, "GetContainer")
+
+    async def container_depth(self, container_id: ContainerId) -> int:
+        self._container_for(container_id, "GetContainer")
+        return len(self._chain(self._containers[container_id].parent_id))
 
     async def list_children(self, container_id: ContainerId, extensions: frozenset[str]) -> AsyncIterator[Item]:
-        await self.get_container(container_id)
-        children = [item for (parent, _), item in self._names.items() if parent == container_id]
-        for item in children:
+        self._container_for(container_id, "ListChildren")
+        principal = access.current_principal()
+        inherited = self._inherited(container_id)  # the same for every child: gathered once
+        visible: list[Item] = []  # a snapshot of one moment: nothing changes until it is complete
+        for (parent, _), item in list(self._names.items()):
+            if parent != container_id:
+                continue
             if isinstance(item, FileMeta):
-                item = self._files.get(item.file_id)
-                if item is None or (extensions and not item.name.lower().endswith(tuple(extensions))):
+                item = self._files[item.file_id]
+                if extensions and not item.name.lower().endswith(tuple(extensions)):
                     continue
                 item = self._live(item)
+            seen = self._seen_if_readable(item, principal, inherited)
+            if seen is not None:
+                visible.append(seen)
+        for item in visible:
             yield item
 
     async def lookup_child(self, container_id: ContainerId, name: str) -> Item:
-        await self.get_container(container_id)
+        self._container_for(container_id, "LookupChild")
         item = self._names.get((container_id, name))
-        if item is None:
+        if isinstance(item, FileMeta):
+            item = self._live(self._files[item.file_id])
+        seen = None if item is None else self._seen_if_readable(item, access.current_principal())
+        if seen is None:  # an unreadable child is not found either
             raise NotFound("no item of this name in the container")
-        return self._live(self._files[item.file_id]) if isinstance(item, FileMeta) else item
+        return seen
 
     async def find_free_name(self, container_id: ContainerId, name: str) -> str:
-        await self.get_container(container_id)
+        self._container_for(container_id, "FindFreeName")
         chosen = self._free_variant(container_id, name)
         self._require_free(container_id, chosen)  # raises only when every candidate is taken
         return chosen
 
     async def create_container(self, parent_id: ContainerId, name: str, principal: Principal) -> ContainerMeta:
-        await self.get_container(parent_id)
+        self._container_for(parent_id, "CreateContainer")
         self._require_free(parent_id, name)
         container = ContainerMeta(ContainerId(new_id()), name, parent_id, principal, self.clock())
         self._containers[container.container_id] = container
         self._names[(parent_id, name)] = container
-        return container
+        return self._seen(container, access.EVERY_PERMISSION)  # the creator owns it
 
     async def rename_container(self, container_id: ContainerId, new_name: str) -> ContainerMeta:
-        container = await self._non_root(container_id)
+        self._non_root(container_id)
+        container = self._container_for(container_id, "RenameContainer")
         assert container.parent_id is not None
         if new_name == container.name:
             return container
         self._require_free(container.parent_id, new_name)
-        renamed = dataclasses.replace(container, name=new_name)
+        stored = dataclasses.replace(self._containers[container_id], name=new_name)
         del self._names[(container.parent_id, container.name)]
-        self._names[(container.parent_id, new_name)] = renamed
-        self._containers[container_id] = renamed
-        return renamed
+        self._names[(container.parent_id, new_name)] = stored
+        self._containers[container_id] = stored
+        return dataclasses.replace(container, name=new_name)
 
     async def delete_container(self, container_id: ContainerId) -> None:
-        container = await self._non_root(container_id)
+        self._non_root(container_id)
+        container = self._container_for(container_id, "DeleteContainer")
         assert container.parent_id is not None
         if any(parent == container_id for parent, _ in self._names):
             raise ContainerNotEmpty(container_id)
         del self._names[(container.parent_id, container.name)]
         del self._containers[container_id]
+        self._forget_grants(container_id)
 
     async def ancestors(self, item: FileId | ContainerId, is_file: bool) -> list[ContainerMeta]:
         if is_file:
-            parent: ContainerId | None = (await self.stat_file(FileId(item))).parent_id
+            parent = self._file_for(FileId(item), "GetAncestors")[0].parent_id
         else:
-            parent = (await self.get_container(ContainerId(item))).parent_id
-        chain: list[ContainerMeta] = []
-        while parent is not None:
-            container = self._containers[parent]
-            chain.append(container)
-            parent = container.parent_id
-        return chain[::-1]
+            parent = self._container_for(ContainerId(item), "GetAncestors").parent_id
+        principal = access.current_principal()
+        seen = (self._seen_if_readable(container, principal) for container in self._chain(parent))
+        return [container for container in seen if isinstance(container, ContainerMeta)]  # unreadable: left out
 
     # ---- files ----
 
     async def stat_file(self, file_id: FileId) -> FileMeta:
-        return self._live(self._file(file_id))
+        meta, held = self._file_for(file_id, "StatFile")
+        return self._seen(meta, held)
 
     async def open_file(self, file_id: FileId, offset: int, length: int, version: Version | None) -> FileReader:
-        meta = await self.stat_file(file_id)
+        meta, held = self._file_for(file_id, "ReadFile")
+        meta = self._seen(meta, held)
         contents = self._contents[file_id]
         if version is not None and version != meta.version:
             for old, old_contents in self._history[file_id]:
@@ -170,11 +205,11 @@ class MemoryBackend(StorageBackend):
     async def write_file(
         self, file_id: FileId, preconditions: Preconditions, chunks: AsyncIterator[bytes], principal: Principal
     ) -> FileMeta:
-        locks.check_preconditions(await self.stat_file(file_id), preconditions, self.clock())  # fail early
+        locks.check_preconditions(self._file_for(file_id, "WriteFile")[0], preconditions, self.clock())  # fail early
         contents, digest = await _collect(chunks)
-        meta = await self.stat_file(file_id)  # the atomic section starts here: no await until the end
+        meta, held = self._file_for(file_id, "WriteFile")  # the atomic section starts here: no await until the end
         locks.check_preconditions(meta, preconditions, self.clock())
-        return self._commit(meta, contents, digest, principal)
+        return self._seen(self._commit(meta, contents, digest, principal), held)
 
     async def create_file(
         self,
@@ -185,11 +220,11 @@ class MemoryBackend(StorageBackend):
         *,
         use_free_variant: bool = False,
     ) -> FileMeta:
-        await self.get_container(container_id)
+        self._container_for(container_id, "CreateFile")
         if not use_free_variant:
             self._require_free(container_id, name)  # fail early
         contents, digest = await _collect(chunks)
-        await self.get_container(container_id)  # the atomic section starts here
+        self._container_for(container_id, "CreateFile")  # the atomic section starts here
         if use_free_variant:
             name = self._free_variant(container_id, name)
         self._require_free(container_id, name)
@@ -210,7 +245,7 @@ class MemoryBackend(StorageBackend):
         self._contents[meta.file_id] = contents
         self._history[meta.file_id] = []
         self._names[(container_id, name)] = meta
-        return meta
+        return self._seen(meta, access.EVERY_PERMISSION)  # the creator owns it
 
     async def rename_file(
         self,
@@ -221,32 +256,33 @@ class MemoryBackend(StorageBackend):
         *,
         use_free_variant: bool = False,
     ) -> FileMeta:
-        meta = await self.stat_file(file_id)
+        meta, held = self._file_for(file_id, "RenameFile")
         locks.check_preconditions(meta, preconditions, self.clock())
         if use_free_variant:
             new_name = self._free_variant(meta.parent_id, new_name, own_name=meta.name)
         if new_name == meta.name:
-            return meta
+            return self._seen(meta, held)
         self._require_free(meta.parent_id, new_name)
         renamed = dataclasses.replace(meta, name=new_name)
         del self._names[(meta.parent_id, meta.name)]
         self._names[(meta.parent_id, new_name)] = renamed
         self._files[file_id] = renamed
-        return renamed
+        return self._seen(renamed, held)
 
     async def delete_file(self, file_id: FileId, preconditions: Preconditions) -> None:
-        meta = await self.stat_file(file_id)
+        meta, _ = self._file_for(file_id, "DeleteFile")
         locks.check_preconditions(meta, preconditions, self.clock())
         del self._names[(meta.parent_id, meta.name)]
         del self._files[file_id], self._contents[file_id], self._history[file_id]
+        self._forget_grants(file_id)
 
     # ---- locks ----
 
     async def update_lock(self, file_id: FileId, transition: locks.LockTransition) -> FileMeta:
-        meta = await self.stat_file(file_id)
+        meta, held = self._file_for(file_id, "Lock")  # every lock RPC needs the lock permission
         updated = dataclasses.replace(meta, lock=transition(meta.lock, self.clock()))
         self._files[file_id] = updated
-        return updated
+        return self._seen(updated, held)
 
     # ---- per-user info ----
 
@@ -259,18 +295,141 @@ class MemoryBackend(StorageBackend):
     # ---- version history ----
 
     async def list_versions(self, file_id: FileId) -> list[VersionMeta]:
-        self._file(file_id)
+        self._file_for(file_id, "ListVersions")
         return [version for version, _ in reversed(self._history[file_id])]
 
     async def restore_version(
         self, file_id: FileId, version: Version, preconditions: Preconditions, principal: Principal
     ) -> FileMeta:
-        meta = await self.stat_file(file_id)
+        meta, held = self._file_for(file_id, "RestoreVersion")
         for old, contents in self._history[file_id]:
             if old.version == version:
                 locks.check_preconditions(meta, preconditions, self.clock())
-                return self._commit(meta, contents, old.sha256, principal)
+                return self._seen(self._commit(meta, contents, old.sha256, principal), held)
         raise NotFound("no such version")
+
+    # ---- sharing ----
+
+    async def list_grants(self, item: FileId | ContainerId, is_file: bool) -> list[Grant]:
+        target = self._item_for(item, is_file, "ListGrants")
+        grants = _in_grantee_order(self._grants.get(item, {}).values())
+        for container in reversed(self._chain(target.parent_id)):  # the direct parent first, the root last
+            grants.extend(_in_grantee_order(self._grants.get(container.container_id, {}).values()))
+        return grants
+
+    async def grant_access(
+        self, item: FileId | ContainerId, is_file: bool, grantee: Grantee, role: Role, principal: Principal
+    ) -> Grant:
+        target = self._item_for(item, is_file, "GrantAccess")
+        if grantee == Grantee(GranteeKind.USER, target.owner.user_id):
+            raise InvalidArgument("grantee", "the owner has every permission already; ownership is never granted")
+        grants = self._grants.setdefault(item, {})
+        existing = grants.get(grantee)
+        if existing is not None and existing.role == role:
+            return existing  # idempotent: nothing changes
+        if existing is None and len(grants) >= access.MAX_GRANTS_PER_ITEM:
+            raise TooLarge(f"an item has at most {access.MAX_GRANTS_PER_ITEM} grants")
+        grant = Grant(item, is_file, grantee, role, principal, self.clock())
+        grants[grantee] = grant
+        self._shared_with.setdefault(grantee, set()).add(item)
+        return grant
+
+    async def revoke_access(self, item: FileId | ContainerId, is_file: bool, grantee: Grantee) -> None:
+        self._item_for(item, is_file, "RevokeAccess")
+        if self._grants.get(item, {}).pop(grantee, None) is not None:
+            self._shared_with[grantee].discard(item)
+
+    async def list_shared_with_me(self, page_size: int, page_token: str) -> tuple[list[tuple[Item, Grant]], str]:
+        principal = access.current_principal()
+        access.require_identified(principal)
+        after = _page_key(page_token)
+        keys = sorted(
+            (item_id, grantee.kind, grantee.id)
+            for grantee in access.grantees_of(principal)
+            for item_id in self._shared_with.get(grantee, ())
+        )
+        page: list[tuple[Item, Grant]] = []
+        for key in keys:
+            if after is not None and key <= after:
+                continue
+            item_id, kind, grantee_id = key
+            grant = self._grants[item_id][Grantee(kind, grantee_id)]
+            item = self._files.get(FileId(item_id)) if grant.on_file else self._containers.get(ContainerId(item_id))
+            if item is None or item.owner.user_id == principal.user_id:
+                continue
+            if len(page) == page_size:
+                return page, _page_token(_key_of(page[-1][1]))
+            if isinstance(item, FileMeta):
+                item = self._live(item)
+            seen = self._seen_if_readable(item, principal)
+            assert seen is not None  # the grant itself lets the principal read it
+            page.append((seen, grant))
+        return page, ""
+
+    # ---- access: the facts of `access.py`'s model, gathered with no await, atomic with what follows ----
+
+    def _chain(self, parent: ContainerId | None) -> list[ContainerMeta]:
+        """The containers from the root down to `parent`."""
+        chain: list[ContainerMeta] = []
+        while parent is not None:
+            container = self._containers[parent]
+            chain.append(container)
+            parent = container.parent_id
+        return chain[::-1]
+
+    def _inherited(self, container_id: ContainerId | None) -> tuple[list[Grant], list[str]]:
+        """What a child of `container_id` inherits: the grants on it and on every container above it, and the
+        owners of those containers."""
+        chain = self._chain(container_id)
+        grants = [grant for container in chain for grant in self._grants.get(container.container_id, {}).values()]
+        return grants, [container.owner.user_id for container in chain if container.owner.user_id]
+
+    def _facts(self, item: Item, inherited: tuple[list[Grant], list[str]] | None = None) -> ItemFacts:
+        own_id = item.file_id if isinstance(item, FileMeta) else item.container_id
+        grants_above, owners_above = self._inherited(item.parent_id) if inherited is None else inherited
+        return ItemFacts(
+            item.owner.user_id,
+            [*self._grants.get(own_id, {}).values(), *grants_above],
+            owners_above,
+            is_root=isinstance(item, ContainerMeta) and item.parent_id is None,
+        )
+
+    def _file_for(self, file_id: FileId, rpc: str) -> tuple[FileMeta, frozenset[Permission]]:
+        """The live file and the principal's permissions on it, once `rpc` is allowed (access.check)."""
+        principal = access.current_principal()
+        access.require_identified(principal)  # before the file is looked up: fail closed, reveal nothing
+        meta = self._live(self._file(file_id))
+        return meta, access.check(rpc, self._facts(meta), principal, self.policy, what="file")
+
+    def _container_for(self, container_id: ContainerId, rpc: str) -> ContainerMeta:
+        """The container as the principal sees it, once `rpc` is allowed (access.check)."""
+        principal = access.current_principal()
+        access.require_identified(principal)
+        container = self._containers.get(container_id)
+        if container is None:
+            raise NotFound("no such container")
+        held = access.check(rpc, self._facts(container), principal, self.policy, what="container")
+        return self._seen(container, held)
+
+    def _item_for(self, item: FileId | ContainerId, is_file: bool, rpc: str) -> Item:
+        if is_file:
+            return self._file_for(FileId(item), rpc)[0]
+        return self._container_for(ContainerId(item), rpc)
+
+    def _seen_if_readable(
+        self, item: Item, principal: Principal, inherited: tuple[list[Grant], list[str]] | None = None
+    ) -> Item | None:
+        """The item with the principal's permissions, or None if it may not read it."""
+        held = access.effective_permissions(self._facts(item, inherited), principal, self.policy)
+        return self._seen(item, held) if Permission.READ in held else None
+
+    def _seen(self, item: Item, held: frozenset[Permission]) -> Item:
+        """The item as the principal sees it, with its permissions (what is stored never holds a caller's)."""
+        return dataclasses.replace(item, permissions=access.as_permissions(held, is_file=isinstance(item, FileMeta)))
+
+    def _forget_grants(self, item_id: str) -> None:
+        for grantee in self._grants.pop(item_id, {}):
+            self._shared_with[grantee].discard(item_id)
 
     # ---- helpers ----
 
@@ -289,7 +448,8 @@ class MemoryBackend(StorageBackend):
         if existing is not None:
             if isinstance(existing, FileMeta):
                 existing = self._live(self._files[existing.file_id])
-            raise NameConflict(container_id, name, existing)
+            seen = self._seen_if_readable(existing, access.current_principal())
+            raise NameConflict(container_id, name, seen or existing, hidden=seen is None)
 
     def _free_variant(self, container_id: ContainerId, name: str, own_name: str | None = None) -> str:
         """The first free candidate (dict lookups, no await: atomic with what the caller does next), or `name`
@@ -300,11 +460,9 @@ class MemoryBackend(StorageBackend):
         )
         return name if free is None else free
 
-    async def _non_root(self, container_id: ContainerId) -> ContainerMeta:
-        container = await self.get_container(container_id)
-        if container.parent_id is None:
+    def _non_root(self, container_id: ContainerId) -> None:
+        if container_id == self._root_id:
             raise InvalidArgument("container_id", "the root container cannot be renamed or deleted")
-        return container
 
     def _commit(self, meta: FileMeta, contents: Contents, digest: bytes, principal: Principal) -> FileMeta:
         history = self._history[meta.file_id]
@@ -326,6 +484,32 @@ class MemoryBackend(StorageBackend):
         self._files[meta.file_id] = updated
         self._contents[meta.file_id] = contents
         return updated
+
+
+PageKey = tuple[str, GranteeKind, str]  # (item id, grantee kind, grantee id): ListSharedWithMe's order
+
+
+def _key_of(grant: Grant) -> PageKey:
+    return (grant.item_id, grant.grantee.kind, grant.grantee.id)
+
+
+def _page_token(key: PageKey) -> str:
+    """Opaque to callers: the last entry of the page, after which the next page starts."""
+    return base64.urlsafe_b64encode(json.dumps([key[0], int(key[1]), key[2]]).encode()).decode()
+
+
+def _page_key(token: str) -> PageKey | None:
+    if not token:
+        return None
+    try:
+        item_id, kind, grantee_id = json.loads(base64.urlsafe_b64decode(token.encode()))
+        return (str(item_id), GranteeKind(kind), str(grantee_id))
+    except (binascii.Error, UnicodeError, ValueError, TypeError):
+        raise InvalidArgument("page_token", "not a page token of this adapter") from None
+
+
+def _in_grantee_order(grants: Iterable[Grant]) -> list[Grant]:
+    return sorted(grants, key=lambda grant: grant.grantee)
 
 
 async def _collect(chunks: AsyncIterator[bytes]) -> tuple[Contents, bytes]:

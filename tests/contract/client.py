@@ -43,7 +43,7 @@ class ErrorInfo:
 
 _DETAIL_TYPES: dict[str, type[Message]] = {
     cls.DESCRIPTOR.full_name: cls
-    for cls in (pb.LockConflict, pb.ContainerNotEmpty, pb.VersionConflict, pb.NameConflict)
+    for cls in (pb.LockConflict, pb.ContainerNotEmpty, pb.VersionConflict, pb.NameConflict, pb.PermissionDenied)
 }
 
 
@@ -84,7 +84,10 @@ class StorageClient:
         self.secret = secret
         self.user_id = user_id
 
-    def metadata(self, user_id: str | None = None, display_name: str = "") -> list[tuple[str, str | bytes]]:
+    def metadata(
+        self, user_id: str | None = None, display_name: str = "", groups: str | None = None
+    ) -> list[tuple[str, str | bytes]]:
+        """`groups`: the raw `x-wopi-principal-groups` value (comma-separated group ids), sent when not None."""
         entries: list[tuple[str, str | bytes]] = []
         if self.secret is not None:
             entries.append(("authorization", f"Bearer {self.secret}"))
@@ -93,6 +96,8 @@ class StorageClient:
             entries.append(("x-wopi-principal-id", user))
         if display_name:
             entries.append(("x-wopi-principal-name-bin", display_name.encode()))
+        if groups is not None:
+            entries.append(("x-wopi-principal-groups", groups))
         return entries
 
     def call(self, rpc: str, request: Message, **kwargs: object) -> Message:
@@ -296,3 +301,13 @@ def expect_on_each(calls: dict[str, object], code: grpc.StatusCode, field: str =
         except AssertionError as failure:
             failures.append(f"{label}: {failure}")
     assert not failures, "\n".join(failures)
+
+
+def share_if_enforced(
+    client: StorageClient, caps: pb.Capabilities, user_id: str, *, role: int = pb.ROLE_EDITOR, **item: str
+) -> None:
+    """Where the adapter enforces access control, give `user_id` a role on the item (`file_id=` or
+    `container_id=`), so that a test of something else can act as a second principal."""
+    if caps.access_control:
+        grantee = pb.Grantee(user_id=user_id)
+        client.call("GrantAccess", pb.GrantAccessRequest(grantee=grantee, role=role, **item))  # type: ignore[arg-type]

@@ -21,7 +21,7 @@ import grpc
 import pytest
 
 from tests.contract.client import StorageClient
-from tests.contract.inprocess import IN_PROCESS_BACKENDS, InProcessAdapter
+from tests.contract.inprocess import CONTRACT_ADMIN_PRINCIPAL, IN_PROCESS_BACKENDS, InProcessAdapter
 from tests.contract.process import AdapterProcess
 from tests.infra.seaweedfs import SeaweedServer
 from wopi_proto.storage_v1 import storage_pb2 as pb
@@ -39,6 +39,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=os.environ.get("WOPI_STORAGE_SECRET"),
         help="shared secret the target expects in 'authorization: Bearer <secret>'",
     )
+    group.addoption(
+        "--storage-admin-principal",
+        default=os.environ.get("WOPI_STORAGE_ADMIN_PRINCIPAL"),
+        help="a principal id the target treats as an administrator (the access-control tests of it skip without)",
+    )
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -52,6 +57,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 class AdapterAddress:
     target: str
     secret: str | None
+    admin_principal: str | None = None  # a principal the adapter treats as an administrator, if known
 
 
 @pytest.fixture(scope="session")
@@ -73,7 +79,12 @@ def adapter_address(
     backend_name: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[AdapterAddress]:
     if backend_name == "remote":
-        yield AdapterAddress(request.config.getoption("--storage-target"), request.config.getoption("--storage-secret"))
+        config = request.config
+        yield AdapterAddress(
+            config.getoption("--storage-target"),
+            config.getoption("--storage-secret"),
+            config.getoption("--storage-admin-principal"),
+        )
         return
     if backend_name == "wopi-storage-process":
         process = request.getfixturevalue("adapter_process")
@@ -97,7 +108,7 @@ def adapter_address(
             s3_prefix=f"{uuid.uuid4().hex}/",
         )
     with InProcessAdapter(backend_name, tmp_path_factory.mktemp(f"{backend_name}-root"), **settings) as adapter:
-        yield AdapterAddress(adapter.target, adapter.secret)
+        yield AdapterAddress(adapter.target, adapter.secret, CONTRACT_ADMIN_PRINCIPAL)
 
 
 @pytest.fixture

@@ -22,6 +22,8 @@ from storage_adapter.settings import AdapterSettings
 IN_PROCESS_BACKENDS = ("memory", "filesystem", "sql-sqlite", "sql-postgresql", "s3-seaweedfs")
 # Deeper than any other test of the suite nests containers (the workspace is at depth 1).
 CONTRACT_MAX_CONTAINER_DEPTH = 6
+# The principal that every in-process adapter treats as an administrator (for the access-control tests).
+CONTRACT_ADMIN_PRINCIPAL = "contract-admin"
 
 
 class InProcessAdapter:
@@ -30,10 +32,14 @@ class InProcessAdapter:
         the bucket). The memory and sql-sqlite variants run with limits, so that the suite also exercises
         RESOURCE_EXHAUSTED and bounded history; the others run with their defaults, as operators run them,
         except for a shallow container depth limit on every variant, reached by the suite in a few calls (the
-        wopi-storage process keeps the default)."""
+        wopi-storage process keeps the default), and `CONTRACT_ADMIN_PRINCIPAL` as an administrator."""
         self.secret = secrets.token_urlsafe(24)
         backend = backend_name.split("-", 1)[0]
-        settings = {"max_container_depth": CONTRACT_MAX_CONTAINER_DEPTH, **settings}
+        settings = {
+            "max_container_depth": CONTRACT_MAX_CONTAINER_DEPTH,
+            "admin_principals": (CONTRACT_ADMIN_PRINCIPAL,),
+            **settings,
+        }
         if backend_name in ("memory", "sql-sqlite"):
             settings = {"max_file_size": 128 * 1024 * 1024, "max_versions_kept": 3, **settings}
         if backend_name == "sql-sqlite":

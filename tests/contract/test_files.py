@@ -18,6 +18,7 @@ from tests.contract.client import (
     file_state,
     is_valid_id,
     read_summary,
+    share_if_enforced,
     unknown_id,
 )
 from tests.contract.conftest import Workspace, requires
@@ -197,9 +198,12 @@ def test_file_id_is_stable_across_write_and_rename(client: StorageClient, worksp
     assert client.read_file(info.file_id)[1] == b"two"
 
 
-def test_write_records_the_writer_as_modified_by(client: StorageClient, workspace: Workspace) -> None:
+def test_write_records_the_writer_as_modified_by(
+    client: StorageClient, caps: pb.Capabilities, workspace: Workspace
+) -> None:
     """Storage records the principal of a write as modified_by; the owner stays the creator."""
     info = client.create_file(workspace.container_id, workspace.name("authors.txt"), b"x")
+    share_if_enforced(client, caps, "contract-writer", file_id=info.file_id)
     writer = client.metadata(user_id="contract-writer", display_name="Ødegård Writer ✓")
     written = client.write_file(info.file_id, b"y", metadata=writer)
     for current in (written, client.stat(info.file_id)):

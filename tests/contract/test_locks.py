@@ -21,6 +21,7 @@ from tests.contract.client import (
     expect_error,
     file_state,
     lock_precondition,
+    share_if_enforced,
     ttl,
     unknown_id,
 )
@@ -250,9 +251,10 @@ def test_unlock_with_other_id_conflicts_naming_current(client: StorageClient, wo
     assert_lock_unchanged(client, file.file_id, held)
 
 
-def test_locks_are_not_owned_by_users(client: StorageClient, workspace: Workspace) -> None:
-    """Whoever presents the lock id holds the lock: another principal may refresh and remove it."""
+def test_locks_are_not_owned_by_users(client: StorageClient, caps: pb.Capabilities, workspace: Workspace) -> None:
+    """Whoever presents the lock id holds the lock: another principal (allowed to lock) may refresh and remove it."""
     file = new_file(client, workspace)
+    share_if_enforced(client, caps, "contract-other-user", file_id=file.file_id)
     lock(client, file.file_id, "shared-lock")
     other = client.metadata(user_id="contract-other-user")
     request = pb.RefreshLockRequest(file_id=file.file_id, lock_id="shared-lock", ttl=ttl(600))

@@ -106,3 +106,25 @@ def test_limits_per_caller(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "grpc.max_connection_age_ms" not in options  # 0: no age limit
     with pytest.raises(ValueError, match="positive"):
         AdapterSettings(secret=SECRET, stream_idle_timeout=0)
+
+
+def test_access_control_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Administrators: repeatable option, or a comma-separated variable; the option wins. Unowned access."""
+    environ = {
+        "WOPI_STORAGE_SECRET": SECRET,
+        "WOPI_STORAGE_ADMIN_PRINCIPALS": "ops,backup",
+        "WOPI_STORAGE_UNOWNED_ACCESS": "none",
+    }
+    from_environment = run_main(monkeypatch, [], environ)
+    assert from_environment.admin_principals == ("ops", "backup")
+    assert from_environment.unowned_access == "none"
+    from_options = run_main(monkeypatch, ["--admin-principal", "root-tool", "--unowned-access", "viewer"], environ)
+    assert (from_options.admin_principals, from_options.unowned_access) == (("root-tool",), "viewer")
+    assert run_main(monkeypatch, [], {"WOPI_STORAGE_SECRET": SECRET}).unowned_access == "editor"
+
+
+def test_access_control_settings_are_validated() -> None:
+    with pytest.raises(ValueError, match="unowned_access"):
+        AdapterSettings(secret=SECRET, unowned_access="everyone")
+    with pytest.raises(ValueError, match="admin_principals"):
+        AdapterSettings(secret=SECRET, admin_principals=("has space",))

@@ -11,12 +11,23 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class Role(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    ROLE_UNSPECIFIED: _ClassVar[Role]
+    ROLE_VIEWER: _ClassVar[Role]
+    ROLE_EDITOR: _ClassVar[Role]
+    ROLE_MANAGER: _ClassVar[Role]
+
 class WhenUnlocked(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     WHEN_UNLOCKED_UNSPECIFIED: _ClassVar[WhenUnlocked]
     WHEN_UNLOCKED_ALLOW: _ClassVar[WhenUnlocked]
     WHEN_UNLOCKED_REQUIRE_EMPTY: _ClassVar[WhenUnlocked]
     WHEN_UNLOCKED_REJECT: _ClassVar[WhenUnlocked]
+ROLE_UNSPECIFIED: Role
+ROLE_VIEWER: Role
+ROLE_EDITOR: Role
+ROLE_MANAGER: Role
 WHEN_UNLOCKED_UNSPECIFIED: WhenUnlocked
 WHEN_UNLOCKED_ALLOW: WhenUnlocked
 WHEN_UNLOCKED_REQUIRE_EMPTY: WhenUnlocked
@@ -41,7 +52,7 @@ class LockInfo(_message.Message):
     def __init__(self, lock_id: _Optional[str] = ..., expires_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., locked_by: _Optional[_Union[Principal, _Mapping]] = ...) -> None: ...
 
 class FileInfo(_message.Message):
-    __slots__ = ("file_id", "name", "size", "version", "owner", "created_time", "modified_time", "modified_by", "parent_container_id", "lock", "sha256")
+    __slots__ = ("file_id", "name", "size", "version", "owner", "created_time", "modified_time", "modified_by", "parent_container_id", "lock", "sha256", "permissions")
     FILE_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     SIZE_FIELD_NUMBER: _ClassVar[int]
@@ -53,6 +64,7 @@ class FileInfo(_message.Message):
     PARENT_CONTAINER_ID_FIELD_NUMBER: _ClassVar[int]
     LOCK_FIELD_NUMBER: _ClassVar[int]
     SHA256_FIELD_NUMBER: _ClassVar[int]
+    PERMISSIONS_FIELD_NUMBER: _ClassVar[int]
     file_id: str
     name: str
     size: int
@@ -64,21 +76,66 @@ class FileInfo(_message.Message):
     parent_container_id: str
     lock: LockInfo
     sha256: bytes
-    def __init__(self, file_id: _Optional[str] = ..., name: _Optional[str] = ..., size: _Optional[int] = ..., version: _Optional[str] = ..., owner: _Optional[_Union[Principal, _Mapping]] = ..., created_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., modified_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., modified_by: _Optional[_Union[Principal, _Mapping]] = ..., parent_container_id: _Optional[str] = ..., lock: _Optional[_Union[LockInfo, _Mapping]] = ..., sha256: _Optional[bytes] = ...) -> None: ...
+    permissions: Permissions
+    def __init__(self, file_id: _Optional[str] = ..., name: _Optional[str] = ..., size: _Optional[int] = ..., version: _Optional[str] = ..., owner: _Optional[_Union[Principal, _Mapping]] = ..., created_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., modified_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., modified_by: _Optional[_Union[Principal, _Mapping]] = ..., parent_container_id: _Optional[str] = ..., lock: _Optional[_Union[LockInfo, _Mapping]] = ..., sha256: _Optional[bytes] = ..., permissions: _Optional[_Union[Permissions, _Mapping]] = ...) -> None: ...
 
 class ContainerInfo(_message.Message):
-    __slots__ = ("container_id", "name", "parent_container_id", "owner", "created_time")
+    __slots__ = ("container_id", "name", "parent_container_id", "owner", "created_time", "permissions")
     CONTAINER_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     PARENT_CONTAINER_ID_FIELD_NUMBER: _ClassVar[int]
     OWNER_FIELD_NUMBER: _ClassVar[int]
     CREATED_TIME_FIELD_NUMBER: _ClassVar[int]
+    PERMISSIONS_FIELD_NUMBER: _ClassVar[int]
     container_id: str
     name: str
     parent_container_id: str
     owner: Principal
     created_time: _timestamp_pb2.Timestamp
-    def __init__(self, container_id: _Optional[str] = ..., name: _Optional[str] = ..., parent_container_id: _Optional[str] = ..., owner: _Optional[_Union[Principal, _Mapping]] = ..., created_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    permissions: Permissions
+    def __init__(self, container_id: _Optional[str] = ..., name: _Optional[str] = ..., parent_container_id: _Optional[str] = ..., owner: _Optional[_Union[Principal, _Mapping]] = ..., created_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., permissions: _Optional[_Union[Permissions, _Mapping]] = ...) -> None: ...
+
+class Permissions(_message.Message):
+    __slots__ = ("read", "write", "lock", "rename", "delete", "create_children", "manage_sharing")
+    READ_FIELD_NUMBER: _ClassVar[int]
+    WRITE_FIELD_NUMBER: _ClassVar[int]
+    LOCK_FIELD_NUMBER: _ClassVar[int]
+    RENAME_FIELD_NUMBER: _ClassVar[int]
+    DELETE_FIELD_NUMBER: _ClassVar[int]
+    CREATE_CHILDREN_FIELD_NUMBER: _ClassVar[int]
+    MANAGE_SHARING_FIELD_NUMBER: _ClassVar[int]
+    read: bool
+    write: bool
+    lock: bool
+    rename: bool
+    delete: bool
+    create_children: bool
+    manage_sharing: bool
+    def __init__(self, read: _Optional[bool] = ..., write: _Optional[bool] = ..., lock: _Optional[bool] = ..., rename: _Optional[bool] = ..., delete: _Optional[bool] = ..., create_children: _Optional[bool] = ..., manage_sharing: _Optional[bool] = ...) -> None: ...
+
+class Grantee(_message.Message):
+    __slots__ = ("user_id", "group_id")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    GROUP_ID_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    group_id: str
+    def __init__(self, user_id: _Optional[str] = ..., group_id: _Optional[str] = ...) -> None: ...
+
+class Grant(_message.Message):
+    __slots__ = ("file_id", "container_id", "grantee", "role", "granted_by", "granted_time")
+    FILE_ID_FIELD_NUMBER: _ClassVar[int]
+    CONTAINER_ID_FIELD_NUMBER: _ClassVar[int]
+    GRANTEE_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    GRANTED_BY_FIELD_NUMBER: _ClassVar[int]
+    GRANTED_TIME_FIELD_NUMBER: _ClassVar[int]
+    file_id: str
+    container_id: str
+    grantee: Grantee
+    role: Role
+    granted_by: Principal
+    granted_time: _timestamp_pb2.Timestamp
+    def __init__(self, file_id: _Optional[str] = ..., container_id: _Optional[str] = ..., grantee: _Optional[_Union[Grantee, _Mapping]] = ..., role: _Optional[_Union[Role, str]] = ..., granted_by: _Optional[_Union[Principal, _Mapping]] = ..., granted_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Item(_message.Message):
     __slots__ = ("file", "container")
@@ -134,12 +191,18 @@ class NameConflict(_message.Message):
     existing: Item
     def __init__(self, container_id: _Optional[str] = ..., name: _Optional[str] = ..., existing: _Optional[_Union[Item, _Mapping]] = ...) -> None: ...
 
+class PermissionDenied(_message.Message):
+    __slots__ = ("permission",)
+    PERMISSION_FIELD_NUMBER: _ClassVar[int]
+    permission: str
+    def __init__(self, permission: _Optional[str] = ...) -> None: ...
+
 class GetCapabilitiesRequest(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
 
 class Capabilities(_message.Message):
-    __slots__ = ("adapter_name", "adapter_version", "max_file_size", "max_chunk_size", "max_lock_id_length", "max_lock_ttl", "max_name_length", "containers", "version_history", "max_versions_kept", "sha256", "case_insensitive_names", "max_user_info_length", "free_name_variants", "max_container_depth")
+    __slots__ = ("adapter_name", "adapter_version", "max_file_size", "max_chunk_size", "max_lock_id_length", "max_lock_ttl", "max_name_length", "containers", "version_history", "max_versions_kept", "sha256", "case_insensitive_names", "max_user_info_length", "free_name_variants", "max_container_depth", "access_control")
     ADAPTER_NAME_FIELD_NUMBER: _ClassVar[int]
     ADAPTER_VERSION_FIELD_NUMBER: _ClassVar[int]
     MAX_FILE_SIZE_FIELD_NUMBER: _ClassVar[int]
@@ -155,6 +218,7 @@ class Capabilities(_message.Message):
     MAX_USER_INFO_LENGTH_FIELD_NUMBER: _ClassVar[int]
     FREE_NAME_VARIANTS_FIELD_NUMBER: _ClassVar[int]
     MAX_CONTAINER_DEPTH_FIELD_NUMBER: _ClassVar[int]
+    ACCESS_CONTROL_FIELD_NUMBER: _ClassVar[int]
     adapter_name: str
     adapter_version: str
     max_file_size: int
@@ -170,7 +234,8 @@ class Capabilities(_message.Message):
     max_user_info_length: int
     free_name_variants: bool
     max_container_depth: int
-    def __init__(self, adapter_name: _Optional[str] = ..., adapter_version: _Optional[str] = ..., max_file_size: _Optional[int] = ..., max_chunk_size: _Optional[int] = ..., max_lock_id_length: _Optional[int] = ..., max_lock_ttl: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., max_name_length: _Optional[int] = ..., containers: _Optional[bool] = ..., version_history: _Optional[bool] = ..., max_versions_kept: _Optional[int] = ..., sha256: _Optional[bool] = ..., case_insensitive_names: _Optional[bool] = ..., max_user_info_length: _Optional[int] = ..., free_name_variants: _Optional[bool] = ..., max_container_depth: _Optional[int] = ...) -> None: ...
+    access_control: bool
+    def __init__(self, adapter_name: _Optional[str] = ..., adapter_version: _Optional[str] = ..., max_file_size: _Optional[int] = ..., max_chunk_size: _Optional[int] = ..., max_lock_id_length: _Optional[int] = ..., max_lock_ttl: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., max_name_length: _Optional[int] = ..., containers: _Optional[bool] = ..., version_history: _Optional[bool] = ..., max_versions_kept: _Optional[int] = ..., sha256: _Optional[bool] = ..., case_insensitive_names: _Optional[bool] = ..., max_user_info_length: _Optional[int] = ..., free_name_variants: _Optional[bool] = ..., max_container_depth: _Optional[int] = ..., access_control: _Optional[bool] = ...) -> None: ...
 
 class StatFileRequest(_message.Message):
     __slots__ = ("file_id",)
@@ -449,3 +514,67 @@ class RestoreVersionRequest(_message.Message):
     version: str
     preconditions: Preconditions
     def __init__(self, file_id: _Optional[str] = ..., version: _Optional[str] = ..., preconditions: _Optional[_Union[Preconditions, _Mapping]] = ...) -> None: ...
+
+class ListGrantsRequest(_message.Message):
+    __slots__ = ("file_id", "container_id")
+    FILE_ID_FIELD_NUMBER: _ClassVar[int]
+    CONTAINER_ID_FIELD_NUMBER: _ClassVar[int]
+    file_id: str
+    container_id: str
+    def __init__(self, file_id: _Optional[str] = ..., container_id: _Optional[str] = ...) -> None: ...
+
+class ListGrantsResponse(_message.Message):
+    __slots__ = ("grants",)
+    GRANTS_FIELD_NUMBER: _ClassVar[int]
+    grants: _containers.RepeatedCompositeFieldContainer[Grant]
+    def __init__(self, grants: _Optional[_Iterable[_Union[Grant, _Mapping]]] = ...) -> None: ...
+
+class GrantAccessRequest(_message.Message):
+    __slots__ = ("file_id", "container_id", "grantee", "role")
+    FILE_ID_FIELD_NUMBER: _ClassVar[int]
+    CONTAINER_ID_FIELD_NUMBER: _ClassVar[int]
+    GRANTEE_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    file_id: str
+    container_id: str
+    grantee: Grantee
+    role: Role
+    def __init__(self, file_id: _Optional[str] = ..., container_id: _Optional[str] = ..., grantee: _Optional[_Union[Grantee, _Mapping]] = ..., role: _Optional[_Union[Role, str]] = ...) -> None: ...
+
+class RevokeAccessRequest(_message.Message):
+    __slots__ = ("file_id", "container_id", "grantee")
+    FILE_ID_FIELD_NUMBER: _ClassVar[int]
+    CONTAINER_ID_FIELD_NUMBER: _ClassVar[int]
+    GRANTEE_FIELD_NUMBER: _ClassVar[int]
+    file_id: str
+    container_id: str
+    grantee: Grantee
+    def __init__(self, file_id: _Optional[str] = ..., container_id: _Optional[str] = ..., grantee: _Optional[_Union[Grantee, _Mapping]] = ...) -> None: ...
+
+class RevokeAccessResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListSharedWithMeRequest(_message.Message):
+    __slots__ = ("page_size", "page_token")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class SharedItem(_message.Message):
+    __slots__ = ("item", "grant")
+    ITEM_FIELD_NUMBER: _ClassVar[int]
+    GRANT_FIELD_NUMBER: _ClassVar[int]
+    item: Item
+    grant: Grant
+    def __init__(self, item: _Optional[_Union[Item, _Mapping]] = ..., grant: _Optional[_Union[Grant, _Mapping]] = ...) -> None: ...
+
+class ListSharedWithMeResponse(_message.Message):
+    __slots__ = ("items", "next_page_token")
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    items: _containers.RepeatedCompositeFieldContainer[SharedItem]
+    next_page_token: str
+    def __init__(self, items: _Optional[_Iterable[_Union[SharedItem, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...

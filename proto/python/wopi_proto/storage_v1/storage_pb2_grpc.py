@@ -160,6 +160,26 @@ class StorageServiceStub:
                 request_serializer=wopi_dot_storage_dot_v1_dot_storage__pb2.RestoreVersionRequest.SerializeToString,
                 response_deserializer=wopi_dot_storage_dot_v1_dot_storage__pb2.FileInfo.FromString,
                 _registered_method=True)
+        self.ListGrants = channel.unary_unary(
+                '/wopi.storage.v1.StorageService/ListGrants',
+                request_serializer=wopi_dot_storage_dot_v1_dot_storage__pb2.ListGrantsRequest.SerializeToString,
+                response_deserializer=wopi_dot_storage_dot_v1_dot_storage__pb2.ListGrantsResponse.FromString,
+                _registered_method=True)
+        self.GrantAccess = channel.unary_unary(
+                '/wopi.storage.v1.StorageService/GrantAccess',
+                request_serializer=wopi_dot_storage_dot_v1_dot_storage__pb2.GrantAccessRequest.SerializeToString,
+                response_deserializer=wopi_dot_storage_dot_v1_dot_storage__pb2.Grant.FromString,
+                _registered_method=True)
+        self.RevokeAccess = channel.unary_unary(
+                '/wopi.storage.v1.StorageService/RevokeAccess',
+                request_serializer=wopi_dot_storage_dot_v1_dot_storage__pb2.RevokeAccessRequest.SerializeToString,
+                response_deserializer=wopi_dot_storage_dot_v1_dot_storage__pb2.RevokeAccessResponse.FromString,
+                _registered_method=True)
+        self.ListSharedWithMe = channel.unary_unary(
+                '/wopi.storage.v1.StorageService/ListSharedWithMe',
+                request_serializer=wopi_dot_storage_dot_v1_dot_storage__pb2.ListSharedWithMeRequest.SerializeToString,
+                response_deserializer=wopi_dot_storage_dot_v1_dot_storage__pb2.ListSharedWithMeResponse.FromString,
+                _registered_method=True)
 
 
 class StorageServiceServicer:
@@ -404,6 +424,56 @@ class StorageServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListGrants(self, request, context):
+        """---- Sharing (optional: `Capabilities.access_control`; UNIMPLEMENTED without it) ----
+
+        Who has access to a file or container: its own grants first (ordered by grantee: users before groups, then
+        by id), then those of its parent, and so on up to the root, each saying which item it is on (a grant on
+        another item than the one asked about is inherited). The owner is `FileInfo.owner` / `ContainerInfo.owner`,
+        not a grant. Needs read: whoever may read an item may see who else has access to it, as in most products.
+        An item has at most `MAX_GRANTS_PER_ITEM` (256) grants of its own, so the answer is bounded by that times
+        the item's depth. NOT_FOUND if the item does not exist or the principal may not read it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GrantAccess(self, request, context):
+        """Gives a grantee a role on a file or container, or changes the role of its existing grant there (a grantee
+        has at most one grant per item). Needs manage_sharing. Idempotent: granting the role a grantee already has
+        changes nothing and answers the existing grant (its `granted_by` and `granted_time` unchanged); a changed
+        role records the new granter and time. No role gives more than MANAGER, so a manager can give at most what
+        it has; ownership cannot be granted: a user grant naming the item's owner is INVALID_ARGUMENT (BadRequest
+        naming `grantee`), as is ROLE_UNSPECIFIED (naming `role`) or a malformed grantee id (user ids as
+        `x-wopi-principal-id`, group ids as in `x-wopi-principal-groups`). RESOURCE_EXHAUSTED if the item has
+        `MAX_GRANTS_PER_ITEM` (256) grants already and the grantee is new. Answers the grant as stored.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokeAccess(self, request, context):
+        """Removes a grantee's grant on a file or container (only a grant on that very item: an inherited grant is
+        revoked on the item it is on). Needs manage_sharing. Revoking a grant that does not exist succeeds and
+        changes nothing (the state asked for holds). The revocation is effective on the next call.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSharedWithMe(self, request, context):
+        """The items shared with the principal: one entry per grant on a file or container whose grantee is the
+        principal's user id or one of its groups, leaving out items the principal owns, with the grant (and so who
+        shared it, and when). Ordered by item id, then grantee (users before groups, then by id): a stable order,
+        so that paging through with `page_token` neither repeats nor skips an entry that exists throughout.
+        `page_size` 0 means 100; more than 1000 is treated as 1000; negative is INVALID_ARGUMENT (naming
+        `page_size`), as is a `page_token` that this RPC did not hand out (naming `page_token`). An empty
+        `next_page_token` means the last page.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_StorageServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -531,6 +601,26 @@ def add_StorageServiceServicer_to_server(servicer, server):
                     servicer.RestoreVersion,
                     request_deserializer=wopi_dot_storage_dot_v1_dot_storage__pb2.RestoreVersionRequest.FromString,
                     response_serializer=wopi_dot_storage_dot_v1_dot_storage__pb2.FileInfo.SerializeToString,
+            ),
+            'ListGrants': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListGrants,
+                    request_deserializer=wopi_dot_storage_dot_v1_dot_storage__pb2.ListGrantsRequest.FromString,
+                    response_serializer=wopi_dot_storage_dot_v1_dot_storage__pb2.ListGrantsResponse.SerializeToString,
+            ),
+            'GrantAccess': grpc.unary_unary_rpc_method_handler(
+                    servicer.GrantAccess,
+                    request_deserializer=wopi_dot_storage_dot_v1_dot_storage__pb2.GrantAccessRequest.FromString,
+                    response_serializer=wopi_dot_storage_dot_v1_dot_storage__pb2.Grant.SerializeToString,
+            ),
+            'RevokeAccess': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeAccess,
+                    request_deserializer=wopi_dot_storage_dot_v1_dot_storage__pb2.RevokeAccessRequest.FromString,
+                    response_serializer=wopi_dot_storage_dot_v1_dot_storage__pb2.RevokeAccessResponse.SerializeToString,
+            ),
+            'ListSharedWithMe': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSharedWithMe,
+                    request_deserializer=wopi_dot_storage_dot_v1_dot_storage__pb2.ListSharedWithMeRequest.FromString,
+                    response_serializer=wopi_dot_storage_dot_v1_dot_storage__pb2.ListSharedWithMeResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1209,6 +1299,114 @@ class StorageService:
             '/wopi.storage.v1.StorageService/RestoreVersion',
             wopi_dot_storage_dot_v1_dot_storage__pb2.RestoreVersionRequest.SerializeToString,
             wopi_dot_storage_dot_v1_dot_storage__pb2.FileInfo.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListGrants(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wopi.storage.v1.StorageService/ListGrants',
+            wopi_dot_storage_dot_v1_dot_storage__pb2.ListGrantsRequest.SerializeToString,
+            wopi_dot_storage_dot_v1_dot_storage__pb2.ListGrantsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GrantAccess(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wopi.storage.v1.StorageService/GrantAccess',
+            wopi_dot_storage_dot_v1_dot_storage__pb2.GrantAccessRequest.SerializeToString,
+            wopi_dot_storage_dot_v1_dot_storage__pb2.Grant.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokeAccess(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wopi.storage.v1.StorageService/RevokeAccess',
+            wopi_dot_storage_dot_v1_dot_storage__pb2.RevokeAccessRequest.SerializeToString,
+            wopi_dot_storage_dot_v1_dot_storage__pb2.RevokeAccessResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSharedWithMe(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wopi.storage.v1.StorageService/ListSharedWithMe',
+            wopi_dot_storage_dot_v1_dot_storage__pb2.ListSharedWithMeRequest.SerializeToString,
+            wopi_dot_storage_dot_v1_dot_storage__pb2.ListSharedWithMeResponse.FromString,
             options,
             channel_credentials,
             insecure,
