@@ -60,6 +60,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-container-depth", type=int, help="deepest new folder, the root being 0 (default: 64; 0: no limit)"
     )
     parser.add_argument(
+        "--access-control",
+        type=_flag,
+        nargs="?",
+        const=True,
+        help="enforce access control (filesystem, sql, s3; memory always does): permissions decided by storage",
+    )
+    parser.add_argument(
         "--admin-principal",
         action="append",
         help="a principal id holding every permission everywhere, for operator tools (repeatable; env: "
@@ -126,6 +133,7 @@ def settings_from(args: argparse.Namespace, environ: Mapping[str, str]) -> Adapt
         "max_container_depth": int,
         "log_level": str,
         "unowned_access": str,
+        "access_control": _flag,
         "database_pool_size": int,
         "s3_endpoint": str,
         "s3_bucket": str,

@@ -30,8 +30,11 @@ class AdapterSettings:
     # item costs, whatever the backend (each resolves an item's chain of parents).
     max_container_depth: int = 64
     log_level: str = "info"
-    # Access control (proto "Access control"; backends that advertise it, today only memory): principal ids
-    # that hold every permission everywhere (operator tools), and who may use items without an owner.
+    # Access control (proto "Access control"). `access_control` switches enforcement on for the filesystem, sql
+    # and s3 backends (the memory backend always enforces). Off by default until the front-end sends a principal
+    # on every call (issue 9's front-end part); then on. Principal ids that hold every permission everywhere
+    # (operator tools), and who may use items without an owner.
+    access_control: bool = False
     admin_principals: tuple[str, ...] = ()
     unowned_access: str = "editor"  # editor (every identified user), viewer, or none
     # sql and s3 backends: where metadata (and, for sql, contents) live: sqlite:///relative.db,

@@ -32,12 +32,18 @@ def _construct(settings: AdapterSettings) -> StorageBackend:
                 policy=AccessPolicy(frozenset(settings.admin_principals), UnownedAccess(settings.unowned_access)),
             )
         case "filesystem":
+            from storage_adapter.access import AccessPolicy, UnownedAccess
             from storage_adapter.backends.filesystem import FilesystemBackend
 
             return FilesystemBackend(
-                settings.root, max_versions_kept=settings.max_versions_kept, max_file_size=settings.max_file_size
+                settings.root,
+                max_versions_kept=settings.max_versions_kept,
+                max_file_size=settings.max_file_size,
+                access_control=settings.access_control,
+                policy=AccessPolicy(frozenset(settings.admin_principals), UnownedAccess(settings.unowned_access)),
             )
         case "sql":
+            from storage_adapter.access import AccessPolicy, UnownedAccess
             from storage_adapter.backends.sql import SqlBackend
 
             assert settings.database_url is not None  # checked by AdapterSettings
@@ -46,8 +52,11 @@ def _construct(settings: AdapterSettings) -> StorageBackend:
                 max_versions_kept=settings.max_versions_kept,
                 max_file_size=settings.max_file_size,
                 pool_size=settings.database_pool_size,
+                access_control=settings.access_control,
+                policy=AccessPolicy(frozenset(settings.admin_principals), UnownedAccess(settings.unowned_access)),
             )
         case "s3":
+            from storage_adapter.access import AccessPolicy, UnownedAccess
             from storage_adapter.backends.s3 import create_s3_backend
 
             assert settings.database_url is not None  # checked by AdapterSettings
@@ -61,5 +70,7 @@ def _construct(settings: AdapterSettings) -> StorageBackend:
                 max_versions_kept=settings.max_versions_kept,
                 max_file_size=settings.max_file_size,
                 pool_size=settings.database_pool_size,
+                access_control=settings.access_control,
+                policy=AccessPolicy(frozenset(settings.admin_principals), UnownedAccess(settings.unowned_access)),
             )
     raise ValueError(f"unknown backend {settings.backend!r}; choose one of {', '.join(BACKENDS)}")

@@ -32,12 +32,14 @@ class InProcessAdapter:
         the bucket). The memory and sql-sqlite variants run with limits, so that the suite also exercises
         RESOURCE_EXHAUSTED and bounded history; the others run with their defaults, as operators run them,
         except for a shallow container depth limit on every variant, reached by the suite in a few calls (the
-        wopi-storage process keeps the default), and `CONTRACT_ADMIN_PRINCIPAL` as an administrator."""
+        wopi-storage process keeps the default), access control on, and `CONTRACT_ADMIN_PRINCIPAL` as an
+        administrator."""
         self.secret = secrets.token_urlsafe(24)
         backend = backend_name.split("-", 1)[0]
         settings = {
             "max_container_depth": CONTRACT_MAX_CONTAINER_DEPTH,
             "admin_principals": (CONTRACT_ADMIN_PRINCIPAL,),
+            "access_control": True,
             **settings,
         }
         if backend_name in ("memory", "sql-sqlite"):

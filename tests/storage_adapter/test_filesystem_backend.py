@@ -15,11 +15,12 @@ import tracemalloc
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 
-from storage_adapter import locks
+from storage_adapter import access, locks
+from storage_adapter.access import AccessPolicy, Grantee, GranteeKind, Role, UnownedAccess
 from storage_adapter.backends.filesystem import FilesystemBackend
 from storage_adapter.backends.filesystem.catalogue import MIGRATIONS
 from storage_adapter.errors import (
@@ -29,6 +30,7 @@ from storage_adapter.errors import (
     NameConflict,
     NotFound,
     OutOfRange,
+    PermissionDenied,
     TooLarge,
 )
 from storage_adapter.types import (
@@ -37,6 +39,7 @@ from storage_adapter.types import (
     FileId,
     FileMeta,
     LockId,
+    Permissions,
     Preconditions,
     Principal,
     Version,
@@ -50,7 +53,7 @@ BOB = Principal("bob", "Bob")
 MiB = 1024 * 1024
 
 
-def run(test: Callable[[FilesystemBackend], Awaitable[T]], root: Path, **options: int) -> T:
+def run(test: Callable[[FilesystemBackend], Awaitable[T]], root: Path, **options: Any) -> T:
     """Start a backend on `root`, run `test` with it, and close it whatever happens."""
 
     async def main() -> T:
@@ -657,6 +660,98 @@ def test_a_restart_keeps_ids_versions_locks_and_user_info(tmp_path: Path) -> Non
         assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     db.close()
+
+
+# ---- access control (the setting `access_control` on) ----
+
+EVERY_FILE_PERMISSION = access.as_permissions(access.EVERY_PERMISSION, is_file=True)
+
+
+def test_an_item_made_by_another_program_is_unowned_and_follows_the_unowned_policy(tmp_path: Path) -> None:
+    (tmp_path / "outside.txt").write_bytes(b"theirs")
+    (tmp_path / "Outside").mkdir()
+
+    async def as_viewers(backend: FilesystemBackend) -> None:
+        access.bind_principal(ALICE)
+        mine = await create(backend, "mine.txt", b"alice's")
+        access.bind_principal(BOB)
+        listing = await children(backend)
+        assert set(listing) == {"outside.txt", "Outside"}  # alice's own file is not bob's to see
+        outside, folder = listing["outside.txt"], listing["Outside"]
+        assert isinstance(outside, FileMeta) and isinstance(folder, ContainerMeta)
+        assert outside.owner.user_id == "" and folder.owner.user_id == ""  # nobody owns them
+        assert outside.permissions == folder.permissions == Permissions(read=True)
+        assert await read(backend, outside.file_id) == b"theirs"
+        with pytest.raises(PermissionDenied) as denied:
+            await write(backend, outside.file_id, b"bob's")
+        assert denied.value.permission == "write"
+        with pytest.raises(PermissionDenied):
+            await backend.create_file(folder.container_id, "new.txt", chunks(b""), BOB)
+        with pytest.raises(NotFound):
+            await backend.stat_file(mine.file_id)
+        assert (tmp_path / "outside.txt").read_bytes() == b"theirs" and os.listdir(tmp_path / "Outside") == []
+
+    async def as_nobody(backend: FilesystemBackend) -> None:
+        access.bind_principal(BOB)
+        assert await children(backend) == {}
+        access.bind_principal(Principal("operator"))  # an administrator still sees everything
+        assert set(await children(backend)) == {"outside.txt", "Outside", "mine.txt"}
+
+    run(as_viewers, tmp_path, access_control=True, policy=AccessPolicy(unowned=UnownedAccess.VIEWER))
+    nobody = AccessPolicy(admins=frozenset({"operator"}), unowned=UnownedAccess.NONE)
+    run(as_nobody, tmp_path, access_control=True, policy=nobody)
+
+
+def test_a_catalogue_from_before_access_control_upgrades_and_keeps_its_owners(tmp_path: Path) -> None:
+    async def before(backend: FilesystemBackend) -> tuple[ContainerMeta, FileMeta]:
+        folder = await backend.create_container((await backend.root_container()).container_id, "F", ALICE)
+        return folder, await create(backend, "a.txt", b"alice's", folder.container_id)
+
+    folder, meta = run(before, tmp_path)
+    catalogue = tmp_path / ".wopi-storage" / "catalogue.sqlite3"
+    db = sqlite3.connect(catalogue, isolation_level=None)
+    # Exactly the schema of the adapter before access control: the first migration only.
+    db.executescript("DROP TABLE IF EXISTS grants; PRAGMA user_version = 1;")
+    db.close()
+    only_owners = AccessPolicy(unowned=UnownedAccess.NONE)
+
+    async def upgraded(backend: FilesystemBackend) -> None:
+        access.bind_principal(ALICE)  # the creator, recorded before access control existed: still the owner
+        assert (await backend.stat_file(meta.file_id)).permissions == EVERY_FILE_PERMISSION
+        assert (await backend.get_container(folder.container_id)).owner == ALICE
+        access.bind_principal(BOB)
+        with pytest.raises(NotFound):
+            await backend.stat_file(meta.file_id)
+        access.bind_principal(ALICE)
+        await backend.grant_access(meta.file_id, True, Grantee(GranteeKind.USER, "bob"), Role.VIEWER, ALICE)
+
+    async def restarted(backend: FilesystemBackend) -> None:  # the grant is durable
+        access.bind_principal(BOB)
+        assert (await backend.stat_file(meta.file_id)).permissions == Permissions(read=True)
+        assert [grant.grantee.id for grant in await backend.list_grants(meta.file_id, True)] == ["bob"]
+
+    run(upgraded, tmp_path, access_control=True, policy=only_owners)
+    with sqlite3.connect(catalogue) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+    db.close()
+    run(restarted, tmp_path, access_control=True, policy=only_owners)
+
+
+def test_an_item_deleted_outside_takes_its_grants_with_it(tmp_path: Path) -> None:
+    async def test(backend: FilesystemBackend) -> None:
+        access.bind_principal(ALICE)
+        kept, gone = await create(backend, "kept.txt"), await create(backend, "gone.txt")
+        for meta in (kept, gone):
+            await backend.grant_access(meta.file_id, True, Grantee(GranteeKind.USER, "bob"), Role.VIEWER, ALICE)
+        (tmp_path / "gone.txt").unlink()
+        access.bind_principal(BOB)
+        page, token = await backend.list_shared_with_me(1, "")
+        assert [item.name for item, _ in page] == ["kept.txt"] and token == ""
+        with sqlite3.connect(tmp_path / ".wopi-storage" / "catalogue.sqlite3") as db:
+            assert db.execute("SELECT item_id FROM grants").fetchall() == [(kept.file_id,)]
+        db.close()
+
+    run(test, tmp_path, access_control=True)
 
 
 # ---- concurrency ----

@@ -23,18 +23,24 @@ from typing import Any, TypeVar
 
 import pytest
 
+from storage_adapter import access
+from storage_adapter.access import AccessPolicy, Grantee, GranteeKind, Role, UnownedAccess
+from storage_adapter.backends.base import utc_now
 from storage_adapter.backends.content_store import StoredBlob
-from storage_adapter.backends.sql import DatabaseContentStore, SqlBackend, metadata
+from storage_adapter.backends.sql import DatabaseContentStore, SqlBackend, metadata, migrations
 from storage_adapter.backends.sql.database import Database, Mode, RowLock, Tx, parse_url
+from storage_adapter.backends.sql.guard import Guard
 from storage_adapter.backends.sql.migrations import MIGRATIONS
-from storage_adapter.errors import LockConflict, NameConflict, NotFound
+from storage_adapter.errors import LockConflict, NameConflict, NotFound, PermissionDenied, Unsupported
 from storage_adapter.types import (
     NO_PRECONDITIONS,
+    UNRESTRICTED_FILE,
     ContainerId,
     ContainerMeta,
     FileId,
     FileMeta,
     LockId,
+    Permissions,
     Preconditions,
     Principal,
 )
@@ -45,6 +51,7 @@ MIB = 1024 * 1024
 ROUNDS = 5
 ALICE = Principal("alice", "Alice")
 BOB = Principal("bob", "Bob")
+OPEN = Guard(Principal(), access.DEFAULT_POLICY, enforcing=False)  # the guard of a backend without access control
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -249,7 +256,7 @@ def test_ancestors_are_one_query_at_any_depth(database_url: str) -> None:
         def counted(item_id: str, is_file: bool) -> Callable[[Tx], tuple[list[ContainerMeta], int]]:
             def work(tx: Tx) -> tuple[list[ContainerMeta], int]:
                 counting = CountingTx(tx)
-                return metadata.ancestors(counting, item_id, is_file), counting.statements  # type: ignore[arg-type]
+                return metadata.ancestors(counting, item_id, is_file, OPEN), counting.statements  # type: ignore[arg-type]
 
             return work
 
@@ -447,5 +454,119 @@ def test_two_replicas_on_one_database_race_correctly(database_url: str) -> None:
             files = await query(database_url, "SELECT count(*) FROM items WHERE is_file = 1")
             versions = await query(database_url, "SELECT count(*) FROM versions")
             assert await query(database_url, "SELECT count(*) FROM blobs") == [(files[0][0] + versions[0][0],)]
+
+    run(main)
+
+
+# ---- access control (issue 9): grants in the database, facts read in the transaction they guard ----
+
+
+def as_user(principal: Principal) -> None:
+    """The principal of the calls that follow in this task, as the interceptor binds it for an RPC."""
+    access.bind_principal(principal)
+
+
+def test_existing_data_upgrades_to_access_control_and_creators_stay_owners(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database made before access control (schema 1, no grants) gets the grants table by migration 2 at the
+    next start; the creators recorded in it own their items, and an item without an owner follows the
+    unowned-access setting."""
+
+    async def main() -> None:
+        with monkeypatch.context() as before_access_control:
+            before_access_control.setattr(migrations, "MIGRATIONS", MIGRATIONS[:1])
+            async with started(database_url) as old:
+                root = (await old.root_container()).container_id
+                folder = await old.create_container(root, "alice's", ALICE)
+                owned = await old.create_file(folder.container_id, "owned.txt", chunks_of(b"alice's"), ALICE)
+                unowned = await old.create_file(root, "unowned.txt", chunks_of(b"anyone's"), Principal())
+        policy = AccessPolicy(unowned=UnownedAccess.VIEWER)
+        async with started(database_url, access_control=True, policy=policy) as upgraded:
+            assert await query(database_url, "SELECT version FROM schema_migrations ORDER BY version") == [(1,), (2,)]
+            assert upgraded.capabilities.access_control
+            as_user(ALICE)
+            assert (await upgraded.stat_file(owned.file_id)).permissions.manage_sharing
+            assert (await upgraded.get_container(folder.container_id)).permissions.manage_sharing
+            as_user(BOB)
+            with pytest.raises(NotFound):
+                await upgraded.stat_file(owned.file_id)
+            seen = await upgraded.stat_file(unowned.file_id)
+            assert seen.permissions == Permissions(read=True)
+            with pytest.raises(PermissionDenied):
+                await upgraded.write_file(unowned.file_id, NO_PRECONDITIONS, chunks_of(b"bob's"), BOB)
+            assert await read_all(upgraded, unowned.file_id) == b"anyone's"
+
+    run(main)
+
+
+def test_grants_are_durable_and_go_with_their_item(database_url: str) -> None:
+    """A grant survives a restart (it is a row, not process memory); deleting the item deletes its grants."""
+    viewer = Grantee(GranteeKind.USER, BOB.user_id)
+
+    async def main() -> None:
+        async with started(database_url, access_control=True) as backend:
+            as_user(ALICE)
+            root = (await backend.root_container()).container_id
+            file = await backend.create_file(root, "shared.txt", chunks_of(b"x"), ALICE)
+            await backend.grant_access(file.file_id, True, viewer, Role.VIEWER, ALICE)
+        async with started(database_url, access_control=True) as restarted:
+            as_user(BOB)
+            assert (await restarted.stat_file(file.file_id)).permissions == Permissions(read=True)
+            as_user(ALICE)
+            assert [grant.grantee for grant in await restarted.list_grants(file.file_id, True)] == [viewer]
+            await restarted.delete_file(file.file_id, NO_PRECONDITIONS)
+        assert await query(database_url, "SELECT count(*) FROM grants") == [(0,)]
+
+    run(main)
+
+
+def test_a_checked_stat_is_one_query_at_any_depth(database_url: str) -> None:
+    """With access control, StatFile reads the file, every container above it and every grant on them in one
+    recursive query, whatever the depth: the check costs no round trip per level."""
+
+    async def main() -> None:
+        async with started(database_url, access_control=True) as backend:
+            as_user(ALICE)
+            parent = (await backend.root_container()).container_id
+            files = []
+            for depth in range(20):
+                parent = (await backend.create_container(parent, "level", ALICE)).container_id
+                await backend.grant_access(parent, False, Grantee(GranteeKind.GROUP, f"g{depth}"), Role.VIEWER, ALICE)
+                files.append(await new_file(backend, "deep.txt", b"x", parent))
+        database = Database(database_url, pool_size=1)
+        guard = Guard(Principal("carol", groups=frozenset({"g0"})), access.DEFAULT_POLICY, enforcing=True)
+
+        def counted(file_id: FileId) -> Callable[[Tx], tuple[FileMeta, int]]:
+            def work(tx: Tx) -> tuple[FileMeta, int]:
+                counting = CountingTx(tx)
+                return metadata.stat_file(counting, file_id, utc_now(), guard), counting.statements  # type: ignore[arg-type]
+
+            return work
+
+        try:
+            for file in (files[0], files[-1]):
+                seen, statements = await database.run(counted(file.file_id), Mode.AUTOCOMMIT)
+                assert (seen.file_id, seen.permissions, statements) == (file.file_id, Permissions(read=True), 1)
+        finally:
+            await database.close()
+
+    run(main)
+
+
+def test_without_access_control_everything_is_allowed_as_before(database_url: str) -> None:
+    """The setting off (the default): no capability, no principal needed, every permission reported, and the
+    sharing calls are Unsupported."""
+
+    async def main() -> None:
+        async with started(database_url) as backend:
+            assert not backend.capabilities.access_control
+            as_user(Principal())
+            file = await new_file(backend, "open.txt", b"x")
+            assert (await backend.stat_file(file.file_id)).permissions == UNRESTRICTED_FILE
+            with pytest.raises(Unsupported):
+                await backend.list_grants(file.file_id, True)
+            with pytest.raises(Unsupported):
+                await backend.grant_access(file.file_id, True, Grantee(GranteeKind.USER, "bob"), Role.VIEWER, ALICE)
 
     run(main)

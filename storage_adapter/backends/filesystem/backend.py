@@ -8,6 +8,10 @@ This class is the asynchronous face: every check-and-change is one synchronous s
 in a worker thread under one asyncio.Lock, so sections never overlap and the event loop never blocks. Only one
 process may serve a root (an flock, `state.py`), so that lock covers every caller. The long part of a write,
 receiving the chunks into a temp file, happens before its section, outside the lock.
+
+With `access_control`, it enforces access control (proto "Access control"): each section checks the principal
+of the call (`access.current_principal()`, which reaches the worker thread with the call's context) through
+`gate.py`, in the same section as its change, and grants live in the catalogue.
 """
 
 from __future__ import annotations
@@ -19,10 +23,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from storage_adapter import locks
+from storage_adapter import access, locks
+from storage_adapter.access import AccessPolicy, Grant, Grantee, Role
 from storage_adapter.backends.base import Clock, FileReader, StorageBackend, utc_now
 from storage_adapter.backends.filesystem.sections import Sections
 from storage_adapter.backends.filesystem.streams import StagedFile
+from storage_adapter.errors import Unsupported
 from storage_adapter.types import (
     Capabilities,
     ContainerId,
@@ -43,8 +49,17 @@ MAX_CHUNK_SIZE = 1024 * 1024
 
 class FilesystemBackend(StorageBackend):
     def __init__(
-        self, root: Path, *, max_versions_kept: int = 10, max_file_size: int = 0, clock: Clock = utc_now
+        self,
+        root: Path,
+        *,
+        max_versions_kept: int = 10,
+        max_file_size: int = 0,
+        clock: Clock = utc_now,
+        access_control: bool = False,
+        policy: AccessPolicy = access.DEFAULT_POLICY,
     ) -> None:
+        """`access_control`: enforce access control (with `policy`) and advertise it; off, every principal may
+        do everything, as before access control existed."""
         capabilities = Capabilities(
             adapter_name="filesystem",
             adapter_version="1",
@@ -58,10 +73,12 @@ class FilesystemBackend(StorageBackend):
             max_versions_kept=max_versions_kept,  # 0: no limit
             sha256=True,
             free_name_variants=True,
+            access_control=access_control,
         )
         super().__init__(capabilities, clock)
         self._root = root
         self._lock = asyncio.Lock()
+        self._policy = policy if access_control else None
         self._opened: Sections | None = None
 
     async def start(self) -> None:
@@ -76,7 +93,7 @@ class FilesystemBackend(StorageBackend):
     def _open(self) -> Sections:
         os.makedirs(self._root, exist_ok=True)
         # Resolved once: every path is built under this one, and any symbolic link below it is refused.
-        return Sections(Path(os.path.realpath(self._root)), self.capabilities, self.clock)
+        return Sections(Path(os.path.realpath(self._root)), self.capabilities, self.clock, self._policy)
 
     # ---- containers ----
 
@@ -108,6 +125,9 @@ class FilesystemBackend(StorageBackend):
     async def ancestors(self, item: FileId | ContainerId, is_file: bool) -> list[ContainerMeta]:
         return await self._atomic(self._sections.ancestors, item, is_file)
 
+    async def container_depth(self, container_id: ContainerId) -> int:
+        return await self._atomic(self._sections.container_depth, container_id)
+
     # ---- files ----
 
     async def stat_file(self, file_id: FileId) -> FileMeta:
@@ -132,9 +152,7 @@ class FilesystemBackend(StorageBackend):
         *,
         use_free_variant: bool = False,
     ) -> FileMeta:
-        # Fail early, before the upload: a free variant is chosen only in the commit section.
-        early_check = self._sections.find_free_name if use_free_variant else self._sections.require_free_by_id
-        await self._atomic(early_check, container_id, name)
+        await self._atomic(self._sections.check_create, container_id, name, use_free_variant)  # fail early
         staged = await StagedFile.receive(self._sections.state.tmp, chunks, self.capabilities.max_file_size)
         return await self._commit(staged, self._sections.commit_create, container_id, name, principal, use_free_variant)
 
@@ -179,6 +197,30 @@ class FilesystemBackend(StorageBackend):
         finally:
             await old.aclose()
         return await self._commit(staged, self._sections.commit_write, file_id, preconditions, principal)
+
+    # ---- sharing ----
+
+    async def list_grants(self, item: FileId | ContainerId, is_file: bool) -> list[Grant]:
+        self._require_access_control()
+        return await self._atomic(self._sections.list_grants, item, is_file)
+
+    async def grant_access(
+        self, item: FileId | ContainerId, is_file: bool, grantee: Grantee, role: Role, principal: Principal
+    ) -> Grant:
+        self._require_access_control()
+        return await self._atomic(self._sections.grant_access, item, is_file, grantee, role, principal)
+
+    async def revoke_access(self, item: FileId | ContainerId, is_file: bool, grantee: Grantee) -> None:
+        self._require_access_control()
+        await self._atomic(self._sections.revoke_access, item, is_file, grantee)
+
+    async def list_shared_with_me(self, page_size: int, page_token: str) -> tuple[list[tuple[Item, Grant]], str]:
+        self._require_access_control()
+        return await self._atomic(self._sections.list_shared_with_me, page_size, page_token)
+
+    def _require_access_control(self) -> None:
+        if self._policy is None:  # without enforcement, as the interface says: Unsupported
+            raise Unsupported("this adapter does not enforce access control (setting access_control)")
 
     # ---- running the sections ----
 

@@ -1,20 +1,22 @@
 """The SQLite catalogue: everything about the tree that a file system cannot hold.
 
-Files and directories on disk are the documents; this catalogue adds stable ids, versions, locks, principals,
-created times, SHA-256 digests, the version history index and user info. It is not thread-safe on its own:
-the backend serializes every use (one atomic section at a time) and wraps each section in one transaction.
+Files and directories on disk are the documents; this catalogue adds stable ids, versions, locks, principals
+(the owner: the creator), created times, SHA-256 digests, the version history index, user info and the grants
+of access control. It is not thread-safe on its own: the backend serializes every use (one atomic section at a
+time) and wraps each section in one transaction.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from storage_adapter.access import Grant, Grantee, GranteeKind, Role
 from storage_adapter.backends.catalogue_row import CatalogueRow
 from storage_adapter.backends.sqlite_wal import enable_wal
 from storage_adapter.timestamps import EPOCH, from_us, to_us
@@ -72,6 +74,21 @@ MIGRATIONS: tuple[str, ...] = (
         info TEXT NOT NULL
     );
     """,
+    # Access control: the grants on files and containers (owners are nodes.owner_id, recorded from the start:
+    # the creator; '' for what another program put in the folder, which the unowned-access policy governs).
+    """
+    CREATE TABLE grants (
+        item_id TEXT NOT NULL REFERENCES nodes (id) ON DELETE CASCADE,
+        grantee_kind INTEGER NOT NULL,  -- access.GranteeKind: 0 user, 1 group
+        grantee_id TEXT NOT NULL,
+        role INTEGER NOT NULL,          -- access.Role
+        granted_by_id TEXT NOT NULL,
+        granted_by_name TEXT NOT NULL,
+        granted_us INTEGER NOT NULL,
+        PRIMARY KEY (item_id, grantee_kind, grantee_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX grants_grantee ON grants (grantee_kind, grantee_id, item_id);
+    """,
 )
 
 _NODE_COLUMNS = (
@@ -79,8 +96,21 @@ _NODE_COLUMNS = (
     "modified_us, modified_by_id, modified_by_name, sha256, lock_id, lock_expires_us, lock_by_id, lock_by_name"
 )
 _VERSION_COLUMNS = "version, size, modified_us, modified_by_id, modified_by_name, sha256, blob"
+_GRANT_COLUMNS = "item_id, grantee_kind, grantee_id, role, granted_by_id, granted_by_name, granted_us"
 # More levels than any path can have (PATH_MAX is 4096 bytes, a level at least 2 of them): bounds a cycle.
 _MAX_LEVELS = 4096
+
+
+@dataclass(frozen=True)
+class Level:
+    """One item of a chain (an item, then each container above it up to the root) as access control needs it:
+    its owner's user id ('' when unowned), whether it is the root, and the grants on it."""
+
+    node_id: str
+    is_file: bool
+    owner_id: str
+    is_root: bool
+    grants: list[Grant]  # filled while the query's rows are read
 
 
 @dataclass(frozen=True)
@@ -222,6 +252,93 @@ class Catalogue:
             chain.append(node)
         return chain
 
+    def access_chain(self, node_id: str) -> list[Level]:
+        """The node and every container above it (the node first, the root last), each with its owner and its
+        grants (users first, then by id): in one query whatever the depth, like `ancestors`. Empty if there is
+        no such node. A cycle (which our writes never make) ends it."""
+        rows = self._db.execute(
+            f"""
+            WITH RECURSIVE chain (node_id, up, depth) AS (
+                SELECT id, parent_id, 0 FROM nodes WHERE id = ?
+                UNION ALL
+                SELECT nodes.id, nodes.parent_id, chain.depth + 1 FROM nodes JOIN chain ON nodes.id = chain.up
+                WHERE chain.depth < ?
+            )
+            SELECT chain.node_id, nodes.is_file, nodes.owner_id, chain.up IS NULL, {_GRANT_COLUMNS}
+            FROM chain JOIN nodes ON nodes.id = chain.node_id LEFT JOIN grants ON grants.item_id = chain.node_id
+            ORDER BY chain.depth, grants.grantee_kind, grants.grantee_id
+            """,
+            (node_id, _MAX_LEVELS),
+        )
+        levels: list[Level] = []
+        seen: set[str] = set()
+        for level_id, is_file, owner_id, is_root, *grant in rows:
+            if not levels or levels[-1].node_id != level_id:
+                if level_id in seen:
+                    break  # a cycle
+                seen.add(level_id)
+                levels.append(Level(str(level_id), bool(is_file), str(owner_id), bool(is_root), []))
+            if grant[0] is not None:
+                levels[-1].grants.append(_to_grant(grant, levels[-1].is_file))
+        return levels
+
+    def grants_of_children(self, parent_id: str) -> dict[str, list[Grant]]:
+        """The grants on each child of the container, by child id (ListChildren: one query for all)."""
+        rows = self._db.execute(
+            f"SELECT nodes.is_file, {', '.join('grants.' + c for c in _GRANT_COLUMNS.split(', '))}"
+            " FROM grants JOIN nodes ON nodes.id = grants.item_id WHERE nodes.parent_id = ?"
+            " ORDER BY grants.item_id, grants.grantee_kind, grants.grantee_id",
+            (parent_id,),
+        )
+        grants: dict[str, list[Grant]] = {}
+        for is_file, *row in rows:
+            grants.setdefault(str(row[0]), []).append(_to_grant(row, bool(is_file)))
+        return grants
+
+    def grant_count(self, item_id: str) -> int:
+        return int(self._db.execute("SELECT count(*) FROM grants WHERE item_id = ?", (item_id,)).fetchone()[0])
+
+    def put_grant(self, grant: Grant) -> None:
+        """Create the grant, or replace the grantee's grant on the item."""
+        self._db.execute(
+            f"INSERT INTO grants ({_GRANT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (item_id, grantee_kind, grantee_id) DO UPDATE SET role = excluded.role,"
+            " granted_by_id = excluded.granted_by_id, granted_by_name = excluded.granted_by_name,"
+            " granted_us = excluded.granted_us",
+            (
+                grant.item_id,
+                int(grant.grantee.kind),
+                grant.grantee.id,
+                int(grant.role),
+                grant.granted_by.user_id,
+                grant.granted_by.display_name,
+                to_us(grant.granted_at),
+            ),
+        )
+
+    def delete_grant(self, item_id: str, grantee: Grantee) -> None:
+        self._db.execute(
+            "DELETE FROM grants WHERE item_id = ? AND grantee_kind = ? AND grantee_id = ?",
+            (item_id, int(grantee.kind), grantee.id),
+        )
+
+    def shared_with(
+        self, grantees: Iterable[Grantee], not_owned_by: str, after: tuple[str, int, str] | None, limit: int
+    ) -> list[Grant]:
+        """Up to `limit` grants naming one of `grantees`, on items `not_owned_by` does not own, in the order
+        (item id, grantee kind, grantee id), after the key `after` (ListSharedWithMe: one query a page)."""
+        named = list(grantees)
+        which = " OR ".join("(grants.grantee_kind = ? AND grants.grantee_id = ?)" for _ in named)
+        start = after if after is not None else ("", -1, "")
+        rows = self._db.execute(
+            f"SELECT nodes.is_file, {', '.join('grants.' + c for c in _GRANT_COLUMNS.split(', '))}"
+            f" FROM grants JOIN nodes ON nodes.id = grants.item_id WHERE ({which}) AND nodes.owner_id != ?"
+            " AND (grants.item_id, grants.grantee_kind, grants.grantee_id) > (?, ?, ?)"
+            " ORDER BY grants.item_id, grants.grantee_kind, grants.grantee_id LIMIT ?",
+            (*(value for grantee in named for value in (int(grantee.kind), grantee.id)), not_owned_by, *start, limit),
+        )
+        return [_to_grant(row, bool(is_file)) for is_file, *row in rows]
+
     def insert(self, node: Node) -> None:
         self._db.execute(f"INSERT INTO nodes ({_NODE_COLUMNS}) VALUES ({', '.join('?' * 20)})", _from_node(node))
 
@@ -355,6 +472,18 @@ def _from_node(node: Node) -> tuple[object, ...]:
         to_us(lock.expires_at) if lock is not None else None,
         lock.locked_by.user_id if lock is not None else None,
         lock.locked_by.display_name if lock is not None else None,
+    )
+
+
+def _to_grant(row: Any, on_file: bool) -> Grant:
+    item_id, kind, grantee_id, role, by_id, by_name, granted_us = row
+    return Grant(
+        str(item_id),
+        on_file,
+        Grantee(GranteeKind(kind), str(grantee_id)),
+        Role(role),
+        Principal(str(by_id), str(by_name)),
+        from_us(granted_us),
     )
 
 

@@ -10,6 +10,9 @@ Writes arrive here already received into a `StagedFile`: the section checks the 
 current file as a history blob (a hard link: no copy), renames the temp file over it, fsyncs the directories
 and records the new version. A crash at any point leaves the old contents, or the new ones noticed as a change
 made outside; `StateDir.remove_leftovers` sweeps what was half done.
+
+With access control, every section asks the gate (`gate.py`) for the principal of the call, in its own
+transaction and before it changes anything: the check and the change are one step.
 """
 
 from __future__ import annotations
@@ -25,13 +28,22 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from storage_adapter import locks, name_variants
+from storage_adapter import access, locks, name_variants
+from storage_adapter.access import AccessPolicy, Grant, Grantee, Role
 from storage_adapter.backends.base import Clock, FileReader
 from storage_adapter.backends.filesystem.catalogue import Catalogue, Node
+from storage_adapter.backends.filesystem.gate import Gate, Held, page_key, page_token, shown
 from storage_adapter.backends.filesystem.state import StateDir
 from storage_adapter.backends.filesystem.streams import FileChunks, StagedFile
 from storage_adapter.backends.filesystem.tree import Tree, new_id, new_version, with_new_contents
-from storage_adapter.errors import ContainerNotEmpty, InvalidArgument, NameConflict, NotFound, OutOfRange, StorageError
+from storage_adapter.errors import (
+    ContainerNotEmpty,
+    InvalidArgument,
+    NotFound,
+    OutOfRange,
+    StorageError,
+    TooLarge,
+)
 from storage_adapter.types import (
     Capabilities,
     ContainerId,
@@ -49,8 +61,9 @@ T = TypeVar("T")
 
 
 class Sections:
-    def __init__(self, root: Path, capabilities: Capabilities, clock: Clock) -> None:
-        """Take the root for this process, open (or create, or migrate) the catalogue, sweep crash leftovers."""
+    def __init__(self, root: Path, capabilities: Capabilities, clock: Clock, policy: AccessPolicy | None) -> None:
+        """Take the root for this process, open (or create, or migrate) the catalogue, sweep crash leftovers.
+        `policy`: access control's, None when it is not enforced."""
         self.capabilities = capabilities
         self.clock = clock
         self._thread_lock = threading.Lock()
@@ -65,6 +78,7 @@ class Sections:
         try:
             self.catalogue.migrate()
             self.tree = Tree(root, self.catalogue, capabilities, self._doomed.extend)
+            self.gate = Gate(self.catalogue, policy)
             with self.catalogue.transaction():
                 self.root_id = self.tree.ensure_root(clock()).id
             self.state.remove_leftovers(self.catalogue.blobs())
@@ -99,13 +113,22 @@ class Sections:
             staged.discard()
 
     def root_container(self) -> ContainerMeta:
-        return self.tree.container(self.root_id).container_meta()
+        self.gate.identify()
+        root = self.tree.container(self.root_id)
+        return shown(root.container_meta(), self.gate.held(root))
 
     def get_container(self, container_id: ContainerId) -> ContainerMeta:
-        return self.tree.container(container_id).container_meta()
+        node, held = self._container_for(container_id, "GetContainer")
+        return shown(node.container_meta(), held)
+
+    def container_depth(self, container_id: ContainerId) -> int:
+        """Every container above counts, readable or not."""
+        node, _ = self._container_for(container_id, "GetContainer")
+        return len(self.catalogue.ancestors(node.id))
 
     def stat_file(self, file_id: FileId) -> FileMeta:
-        return self.tree.file(file_id).file_meta(self.clock())
+        node, held = self._file_for(file_id, "StatFile")
+        return shown(node.file_meta(self.clock()), held)
 
     def get_user_info(self, user_id: str) -> str:
         return self.catalogue.user_info(user_id)
@@ -114,26 +137,39 @@ class Sections:
         self.catalogue.set_user_info(user_id, user_info)
 
     def list_children(self, container_id: ContainerId, extensions: frozenset[str]) -> list[Item]:
+        parent, _ = self._container_for(container_id, "ListChildren")
         now = self.clock()
-        items: list[Item] = []
-        for node in self.tree.scan(self.tree.container(container_id)):
+        children: list[tuple[Node, Item]] = []
+        for node in self.tree.scan(parent):
             if node.is_file and extensions and not node.name.lower().endswith(tuple(extensions)):
                 continue
-            items.append(_item(node, now))
-        return items
+            children.append((node, _item(node, now)))
+        return self.gate.children(parent, children)  # only those the principal may read
 
     def lookup_child(self, container_id: ContainerId, name: str) -> Item:
-        node = self.tree.entry(self.tree.container(container_id), name)
-        if node is None:
+        parent, _ = self._container_for(container_id, "LookupChild")
+        node = self.tree.entry(parent, name)
+        seen = None if node is None else self.gate.readable(node, _item(node, self.clock()))
+        if seen is None:  # an unreadable child is not found either
             raise NotFound("no item of this name in the container")
-        return _item(node, self.clock())
+        return seen
 
-    def find_free_name(self, container_id: ContainerId, name: str) -> str:
-        chosen = self.free_variant(self.tree.container(container_id), name)
+    def find_free_name(self, container_id: ContainerId, name: str, rpc: str = "FindFreeName") -> str:
+        parent, _ = self._container_for(container_id, rpc)
+        chosen = self.free_variant(parent, name)
         self.require_free_by_id(container_id, chosen)  # raises only when every candidate is taken
         return chosen
 
+    def check_create(self, container_id: ContainerId, name: str, use_free_variant: bool) -> None:
+        """CreateFile's early check, before the upload (a free variant is chosen only in the commit section)."""
+        if use_free_variant:
+            self.find_free_name(container_id, name, "CreateFile")
+        else:
+            self._container_for(container_id, "CreateFile")
+            self.require_free_by_id(container_id, name)
+
     def create_container(self, parent_id: ContainerId, name: str, principal: Principal) -> ContainerMeta:
+        self._container_for(parent_id, "CreateContainer")
         parent = self.require_free_by_id(parent_id, name)
         path = self.tree.path(parent) / name
         try:
@@ -144,18 +180,20 @@ class Sections:
         st = os.lstat(path)
         node = Node(new_id(), parent.id, name, False, principal, self.clock(), st.st_dev, st.st_ino)
         self.catalogue.insert(node)
-        return node.container_meta()
+        return self.gate.owned(node.container_meta())  # the creator owns it
 
     def rename_container(self, container_id: ContainerId, new_name: str) -> ContainerMeta:
         node = self._non_root(container_id)
+        held = self.gate.check(node, "RenameContainer")
         if new_name == node.name:
-            return node.container_meta()
+            return shown(node.container_meta(), held)
         assert node.parent_id is not None
         self.require_free_by_id(ContainerId(node.parent_id), new_name)
-        return self._rename(node, new_name).container_meta()
+        return shown(self._rename(node, new_name).container_meta(), held)
 
     def delete_container(self, container_id: ContainerId) -> None:
         node = self._non_root(container_id)
+        self.gate.check(node, "DeleteContainer")
         if self.tree.scan(node):
             raise ContainerNotEmpty(container_id)
         path = self.tree.path(node)
@@ -169,11 +207,12 @@ class Sections:
         self.tree.vanish(node)
 
     def ancestors(self, item: str, is_file: bool) -> list[ContainerMeta]:
-        node = self.tree.file(item) if is_file else self.tree.container(item)
-        return [ancestor.container_meta() for ancestor in reversed(self.catalogue.ancestors(node.id))]
+        node, _ = self._item_for(item, is_file, "GetAncestors")
+        above = [ancestor.container_meta() for ancestor in reversed(self.catalogue.ancestors(node.id))]
+        return self.gate.ancestors(node, above)  # those the principal may not read are left out
 
     def open_file(self, file_id: FileId, offset: int, length: int, version: Version | None) -> FileReader:
-        node = self.tree.file(file_id)
+        node, held = self._file_for(file_id, "ReadFile")
         if version is not None and version != node.version:
             found = self.catalogue.find_version(node.id, version)
             if found is None:
@@ -193,18 +232,21 @@ class Sections:
             os.close(fd)
             raise OutOfRange("the offset is past the end of the file")
         end = meta.size if length == 0 else min(meta.size, offset + length)
-        return FileReader(meta, FileChunks(fd, offset, end, self.capabilities.max_chunk_size))
+        return FileReader(shown(meta, held), FileChunks(fd, offset, end, self.capabilities.max_chunk_size))
 
-    def check_preconditions(self, file_id: FileId, preconditions: Preconditions) -> Node:
-        node = self.tree.file(file_id)
+    def check_preconditions(
+        self, file_id: FileId, preconditions: Preconditions, rpc: str = "WriteFile"
+    ) -> tuple[Node, Held]:
+        """The file and the principal's permissions, once `rpc` is allowed and the preconditions hold."""
+        node, held = self._file_for(file_id, rpc)
         now = self.clock()
         locks.check_preconditions(node.file_meta(now), preconditions, now)
-        return node
+        return node, held
 
     def commit_write(
         self, staged: StagedFile, file_id: FileId, preconditions: Preconditions, principal: Principal
     ) -> FileMeta:
-        node = self.check_preconditions(file_id, preconditions)
+        node, held = self.check_preconditions(file_id, preconditions)
         path = self.tree.path(node)
         blob = secrets.token_hex(16)
         # The current contents become a history blob by a second name for the same inode: no copy.
@@ -223,13 +265,14 @@ class Sections:
         now = self.clock()
         updated = with_new_contents(node, staged.fingerprint, now, principal, staged.sha256)
         self.catalogue.update(updated)
-        return updated.file_meta(now)
+        return shown(updated.file_meta(now), held)
 
     def commit_create(
         self, staged: StagedFile, container_id: ContainerId, name: str, principal: Principal, use_free_variant: bool
     ) -> FileMeta:
+        container, _ = self._container_for(container_id, "CreateFile")
         if use_free_variant:
-            name = self.free_variant(self.tree.container(container_id), name)
+            name = self.free_variant(container, name)
         parent = self.require_free_by_id(container_id, name)
         target = self.tree.path(parent) / name
         try:
@@ -244,39 +287,40 @@ class Sections:
             new_version(), now, principal, staged.sha256,
         )  # fmt: skip
         self.catalogue.insert(node)
-        return node.file_meta(now)
+        return self.gate.owned(node.file_meta(now))  # the creator owns it
 
     def rename_file(
         self, file_id: FileId, new_name: str, preconditions: Preconditions, use_free_variant: bool = False
     ) -> FileMeta:
-        node = self.check_preconditions(file_id, preconditions)
+        node, held = self.check_preconditions(file_id, preconditions, "RenameFile")
         assert node.parent_id is not None
         if use_free_variant:
             new_name = self.free_variant(self.tree.container(node.parent_id), new_name, own_name=node.name)
         if new_name != node.name:
             self.require_free_by_id(ContainerId(node.parent_id), new_name)
             node = self._rename(node, new_name)
-        return node.file_meta(self.clock())
+        return shown(node.file_meta(self.clock()), held)
 
     def delete_file(self, file_id: FileId, preconditions: Preconditions) -> None:
-        node = self.check_preconditions(file_id, preconditions)
+        node, _ = self.check_preconditions(file_id, preconditions, "DeleteFile")
         path = self.tree.path(node)
         os.unlink(path)
         _fsync_dir(path.parent)
         self.tree.vanish(node)
 
     def update_lock(self, file_id: FileId, transition: locks.LockTransition) -> FileMeta:
-        node = self.tree.file(file_id)
+        node, held = self._file_for(file_id, "Lock")  # every lock RPC needs the lock permission
         now = self.clock()
         updated = dataclasses.replace(node, lock=transition(locks.live(node.lock, now), now))
         self.catalogue.update(updated)
-        return updated.file_meta(now)
+        return shown(updated.file_meta(now), held)
 
     def list_versions(self, file_id: FileId) -> list[VersionMeta]:
-        return [version for version, _ in self.catalogue.versions(self.tree.file(file_id).id)]
+        node, _ = self._file_for(file_id, "ListVersions")
+        return [version for version, _ in self.catalogue.versions(node.id)]
 
     def open_version(self, file_id: FileId, version: Version, preconditions: Preconditions) -> FileChunks:
-        node = self.tree.file(file_id)
+        node, _ = self._file_for(file_id, "RestoreVersion")
         found = self.catalogue.find_version(node.id, version)
         if found is None:
             raise NotFound("no such version")
@@ -286,15 +330,78 @@ class Sections:
         fd = _open_no_follow(self.state.blob(blob))  # read even if the version is pruned meanwhile
         return FileChunks(fd, 0, old.size, self.capabilities.max_chunk_size)
 
+    # ---- sharing ----
+
+    def list_grants(self, item: str, is_file: bool) -> list[Grant]:
+        node, _ = self._item_for(item, is_file, "ListGrants")
+        return self.gate.grants(node)
+
+    def grant_access(self, item: str, is_file: bool, grantee: Grantee, role: Role, principal: Principal) -> Grant:
+        node, _ = self._item_for(item, is_file, "GrantAccess")
+        if grantee == Grantee(access.GranteeKind.USER, node.owner.user_id):
+            raise InvalidArgument("grantee", "the owner has every permission already; ownership is never granted")
+        own = self.catalogue.access_chain(node.id)[0].grants
+        existing = next((grant for grant in own if grant.grantee == grantee), None)
+        if existing is not None and existing.role == role:
+            return existing  # idempotent: nothing changes
+        if existing is None and len(own) >= access.MAX_GRANTS_PER_ITEM:
+            raise TooLarge(f"an item has at most {access.MAX_GRANTS_PER_ITEM} grants")
+        grant = Grant(node.id, node.is_file, grantee, role, principal, self.clock())
+        self.catalogue.put_grant(grant)
+        return grant
+
+    def revoke_access(self, item: str, is_file: bool, grantee: Grantee) -> None:
+        node, _ = self._item_for(item, is_file, "RevokeAccess")
+        self.catalogue.delete_grant(node.id, grantee)
+
+    def list_shared_with_me(self, size: int, token: str) -> tuple[list[tuple[Item, Grant]], str]:
+        principal = access.current_principal()
+        access.require_identified(principal)
+        after = page_key(token)
+        grantees = access.grantees_of(principal)
+        page: list[tuple[Item, Grant]] = []
+        while True:  # one batch is enough unless items were found gone on disk: those are skipped (and forgotten)
+            batch = self.catalogue.shared_with(grantees, principal.user_id, after, size + 1)
+            for grant in batch:
+                after = (grant.item_id, int(grant.grantee.kind), grant.grantee.id)
+                try:
+                    node = self.tree.file(grant.item_id) if grant.on_file else self.tree.container(grant.item_id)
+                except NotFound:
+                    continue
+                if len(page) == size:  # one more entry exists: the page ends here
+                    return page, page_token(page[-1][1])
+                seen = self.gate.readable(node, _item(node, self.clock()))
+                assert seen is not None  # the grant itself lets the principal read it
+                page.append((seen, grant))
+            if len(batch) < size + 1:
+                return page, ""
+
+    # ---- access: the gate's check for the principal of the call, in this section's transaction ----
+
+    def _file_for(self, file_id: str, rpc: str) -> tuple[Node, Held]:
+        """The (reconciled) file and the principal's permissions, once `rpc` is allowed."""
+        self.gate.identify()  # before the file is looked up: fail closed, reveal nothing
+        node = self.tree.file(file_id)
+        return node, self.gate.check(node, rpc)
+
+    def _container_for(self, container_id: str, rpc: str) -> tuple[Node, Held]:
+        self.gate.identify()
+        node = self.tree.container(container_id)
+        return node, self.gate.check(node, rpc)
+
+    def _item_for(self, item: str, is_file: bool, rpc: str) -> tuple[Node, Held]:
+        return self._file_for(item, rpc) if is_file else self._container_for(item, rpc)
+
     # ---- helpers ----
 
     def require_free_by_id(self, container_id: ContainerId, name: str) -> Node:
-        """The container, if `name` is free in it: NameConflict (with the item) otherwise."""
+        """The container, if `name` is free in it: NameConflict (with the item, or only its kind if the
+        principal may not read it) otherwise."""
         parent = self.tree.container(container_id)
         self.tree.check_reserved(parent, name)
         existing = self.tree.entry(parent, name)
         if existing is not None:
-            raise NameConflict(container_id, name, _item(existing, self.clock()))
+            raise self.gate.conflict(container_id, name, existing, _item(existing, self.clock()))
         if self.tree.occupied(parent, name):
             raise _taken_by_unserved(name)
         return parent
@@ -318,6 +425,7 @@ class Sections:
         return renamed
 
     def _non_root(self, container_id: ContainerId) -> Node:
+        self.gate.identify()
         node = self.tree.container(container_id)
         if node.parent_id is None:
             raise InvalidArgument("container_id", "the root container cannot be renamed or deleted")

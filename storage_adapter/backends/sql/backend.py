@@ -10,6 +10,10 @@ transactions stay small), then in one short transaction locks the file's row, ch
 the blob pointer, records the old version in the history and prunes it. The blobs a commit stops referencing
 are deleted after it commits; a blob that no commit took (a failed or lost upload) is deleted at once, and
 whatever a crash leaves behind is removed by the garbage collector, at start and then periodically.
+
+With `access_control`, every transaction also checks the principal of the call (`access.current_principal()`)
+against the item's facts, read in that same transaction (`guard.py`), and the sharing RPCs work (`sharing.py`).
+Without it, the backend behaves as before access control: every principal may do everything.
 """
 
 from __future__ import annotations
@@ -21,12 +25,14 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import timedelta
 from typing import TypeVar
 
-from storage_adapter import locks
+from storage_adapter import access, locks
+from storage_adapter.access import AccessPolicy, Grant, Grantee, Role
 from storage_adapter.backends.base import Clock, FileReader, StorageBackend, utc_now
 from storage_adapter.backends.content_store import ContentStore, StoredBlob
-from storage_adapter.backends.sql import metadata
+from storage_adapter.backends.sql import metadata, sharing
 from storage_adapter.backends.sql.content import CHUNK_SIZE, DatabaseContentStore
 from storage_adapter.backends.sql.database import Database, Mode, Tx
+from storage_adapter.backends.sql.guard import Guard
 from storage_adapter.backends.sql.migrations import migrate
 from storage_adapter.errors import OutOfRange, TooLarge
 from storage_adapter.types import (
@@ -61,9 +67,12 @@ class SqlBackend(StorageBackend):
         pool_size: int = 10,
         gc_grace: timedelta = GC_GRACE,
         gc_interval: timedelta = GC_INTERVAL,
+        access_control: bool = False,
+        policy: AccessPolicy = access.DEFAULT_POLICY,
     ) -> None:
         """`gc_grace`: how long an unreferenced blob is kept (an upload in progress, or one about to be
-        committed, must never be older than this). `gc_interval`: time between collections after start."""
+        committed, must never be older than this). `gc_interval`: time between collections after start.
+        `access_control`: enforce the proto's access control, with `policy` (administrators, unowned items)."""
         capabilities = Capabilities(
             adapter_name="sql",
             adapter_version="1",
@@ -77,8 +86,10 @@ class SqlBackend(StorageBackend):
             max_versions_kept=max_versions_kept,  # 0: no limit
             sha256=True,
             free_name_variants=True,
+            access_control=access_control,
         )
         super().__init__(capabilities, clock)
+        self.policy = policy
         self._database = Database(database_url, pool_size=pool_size)
         self._content = content_store or DatabaseContentStore(self._database, clock=clock)
         self._gc_grace = gc_grace
@@ -122,46 +133,70 @@ class SqlBackend(StorageBackend):
     async def root_container(self) -> ContainerMeta:
         if self._root is None:
             raise RuntimeError("the sql backend is not started")
-        return self._root
+        if not self.capabilities.access_control:
+            return self._root
+        root_id, guard = self._root.container_id, self._guard()
+        return await self._run(lambda tx: metadata.root_container(tx, root_id, guard), Mode.SNAPSHOT)
 
     async def get_container(self, container_id: ContainerId) -> ContainerMeta:
-        return await self._run(lambda tx: metadata.get_container(tx, container_id), Mode.AUTOCOMMIT)
+        guard = self._guard()
+        return await self._run(lambda tx: metadata.get_container(tx, container_id, guard), Mode.AUTOCOMMIT)
+
+    async def container_depth(self, container_id: ContainerId) -> int:
+        if not self.capabilities.access_control:
+            return await super().container_depth(container_id)
+        guard = self._guard()  # with access control, ancestors leaves out unreadable ones: count them all here
+        return await self._run(lambda tx: metadata.container_depth(tx, container_id, guard), Mode.SNAPSHOT)
 
     async def list_children(self, container_id: ContainerId, extensions: frozenset[str]) -> AsyncIterator[Item]:
+        guard = self._guard()
         children = await self._run(
-            lambda tx: metadata.list_children(tx, container_id, extensions, self.clock()), Mode.SNAPSHOT
+            lambda tx: metadata.list_children(tx, container_id, extensions, self.clock(), guard), Mode.SNAPSHOT
         )
         for child in children:
             yield child
 
     async def lookup_child(self, container_id: ContainerId, name: str) -> Item:
-        return await self._run(lambda tx: metadata.lookup_child(tx, container_id, name, self.clock()), Mode.SNAPSHOT)
+        guard = self._guard()
+        return await self._run(
+            lambda tx: metadata.lookup_child(tx, container_id, name, self.clock(), guard), Mode.SNAPSHOT
+        )
 
     async def find_free_name(self, container_id: ContainerId, name: str) -> str:
-        max_length = self.capabilities.max_name_length
+        max_length, guard = self.capabilities.max_name_length, self._guard()
         return await self._run(
-            lambda tx: metadata.find_free_name(tx, container_id, name, max_length, self.clock()), Mode.SNAPSHOT
+            lambda tx: metadata.find_free_name(tx, container_id, name, max_length, self.clock(), guard), Mode.SNAPSHOT
         )
 
     async def create_container(self, parent_id: ContainerId, name: str, principal: Principal) -> ContainerMeta:
-        return await self._run(lambda tx: metadata.create_container(tx, parent_id, name, principal, self.clock()))
+        guard = self._guard()
+        return await self._run(
+            lambda tx: metadata.create_container(tx, parent_id, name, principal, self.clock(), guard)
+        )
 
     async def rename_container(self, container_id: ContainerId, new_name: str) -> ContainerMeta:
-        return await self._run(lambda tx: metadata.rename_container(tx, container_id, new_name, self.clock()))
+        guard = self._guard()
+        return await self._run(lambda tx: metadata.rename_container(tx, container_id, new_name, self.clock(), guard))
 
     async def delete_container(self, container_id: ContainerId) -> None:
-        await self._run(lambda tx: metadata.delete_container(tx, container_id))
+        guard = self._guard()
+        await self._run(lambda tx: metadata.delete_container(tx, container_id, guard))
 
     async def ancestors(self, item: FileId | ContainerId, is_file: bool) -> list[ContainerMeta]:
-        return await self._run(lambda tx: metadata.ancestors(tx, item, is_file), Mode.SNAPSHOT)
+        guard = self._guard()
+        return await self._run(lambda tx: metadata.ancestors(tx, item, is_file, guard), Mode.SNAPSHOT)
 
     # ---- files ----
 
     async def stat_file(self, file_id: FileId) -> FileMeta:
-        return await self._run(lambda tx: metadata.stat_file(tx, file_id, self.clock()), Mode.AUTOCOMMIT)
+        guard = self._guard()
+        return await self._run(lambda tx: metadata.stat_file(tx, file_id, self.clock(), guard), Mode.AUTOCOMMIT)
 
     async def open_file(self, file_id: FileId, offset: int, length: int, version: Version | None) -> FileReader:
-        meta, blob_id = await self._run(lambda tx: metadata.locate(tx, file_id, version, self.clock()), Mode.SNAPSHOT)
+        guard = self._guard()
+        meta, blob_id = await self._run(
+            lambda tx: metadata.locate(tx, file_id, version, self.clock(), guard), Mode.SNAPSHOT
+        )
         if offset > meta.size:
             raise OutOfRange("the offset is past the end of the file")
         end = meta.size if length == 0 else min(meta.size, offset + length)
@@ -172,11 +207,16 @@ class SqlBackend(StorageBackend):
     async def write_file(
         self, file_id: FileId, preconditions: Preconditions, chunks: AsyncIterator[bytes], principal: Principal
     ) -> FileMeta:
-        locks.check_preconditions(await self.stat_file(file_id), preconditions, self.clock())  # fail early
+        guard = self._guard()
+        current = await self._run(  # fail early, before the upload, for lack of the write permission too
+            lambda tx: metadata.stat_file(tx, file_id, self.clock(), guard, "WriteFile"), Mode.AUTOCOMMIT
+        )
+        locks.check_preconditions(current, preconditions, self.clock())
         blob = await self._content.put(self._limited(chunks))
         max_kept = self.capabilities.max_versions_kept
         return await self._commit(
-            blob, lambda tx: metadata.write_file(tx, file_id, preconditions, blob, principal, self.clock(), max_kept)
+            blob,
+            lambda tx: metadata.write_file(tx, file_id, preconditions, blob, principal, self.clock(), max_kept, guard),
         )
 
     async def create_file(
@@ -189,18 +229,19 @@ class SqlBackend(StorageBackend):
         use_free_variant: bool = False,
     ) -> FileMeta:
         variants_up_to = self.capabilities.max_name_length if use_free_variant else None
+        guard = self._guard()
 
         def check(tx: Tx) -> None:  # fail early, before the upload (a free variant is chosen only at the commit)
-            metadata.container_row(tx, container_id)
+            guard.container(tx, container_id, "CreateFile")
             if variants_up_to is None:
-                metadata.require_free(tx, container_id, name, self.clock())
+                metadata.require_free(tx, container_id, name, self.clock(), guard)
 
         await self._run(check, Mode.SNAPSHOT)
         blob = await self._content.put(self._limited(chunks))
         meta = await self._commit(
             blob,
             lambda tx: (
-                metadata.create_file(tx, container_id, name, blob, principal, self.clock(), variants_up_to),
+                metadata.create_file(tx, container_id, name, blob, principal, self.clock(), guard, variants_up_to),
                 [],
             ),
         )
@@ -216,18 +257,21 @@ class SqlBackend(StorageBackend):
         use_free_variant: bool = False,
     ) -> FileMeta:
         variants_up_to = self.capabilities.max_name_length if use_free_variant else None
+        guard = self._guard()
         return await self._run(
-            lambda tx: metadata.rename_file(tx, file_id, new_name, preconditions, self.clock(), variants_up_to)
+            lambda tx: metadata.rename_file(tx, file_id, new_name, preconditions, self.clock(), guard, variants_up_to)
         )
 
     async def delete_file(self, file_id: FileId, preconditions: Preconditions) -> None:
-        dropped = await self._run(lambda tx: metadata.delete_file(tx, file_id, preconditions, self.clock()))
+        guard = self._guard()
+        dropped = await self._run(lambda tx: metadata.delete_file(tx, file_id, preconditions, self.clock(), guard))
         await self._discard(dropped)
 
     # ---- locks ----
 
     async def update_lock(self, file_id: FileId, transition: locks.LockTransition) -> FileMeta:
-        return await self._run(lambda tx: metadata.update_lock(tx, file_id, transition, self.clock()))
+        guard = self._guard()
+        return await self._run(lambda tx: metadata.update_lock(tx, file_id, transition, self.clock(), guard))
 
     # ---- per-user info ----
 
@@ -240,19 +284,56 @@ class SqlBackend(StorageBackend):
     # ---- version history ----
 
     async def list_versions(self, file_id: FileId) -> list[VersionMeta]:
-        return await self._run(lambda tx: metadata.list_versions(tx, file_id), Mode.SNAPSHOT)
+        guard = self._guard()
+        return await self._run(lambda tx: metadata.list_versions(tx, file_id, guard), Mode.SNAPSHOT)
 
     async def restore_version(
         self, file_id: FileId, version: Version, preconditions: Preconditions, principal: Principal
     ) -> FileMeta:
-        max_kept = self.capabilities.max_versions_kept
+        max_kept, guard, now = self.capabilities.max_versions_kept, self._guard(), self.clock()
         meta, dropped = await self._run(
-            lambda tx: metadata.restore_version(tx, file_id, version, preconditions, principal, self.clock(), max_kept)
+            lambda tx: metadata.restore_version(tx, file_id, version, preconditions, principal, now, max_kept, guard)
         )
         await self._discard(dropped)
         return meta
 
+    # ---- sharing (with access control only; otherwise the base class's Unsupported) ----
+
+    async def list_grants(self, item: FileId | ContainerId, is_file: bool) -> list[Grant]:
+        if not self.capabilities.access_control:
+            return await super().list_grants(item, is_file)
+        guard = self._guard()
+        return await self._run(lambda tx: sharing.list_grants(tx, item, is_file, guard), Mode.SNAPSHOT)
+
+    async def grant_access(
+        self, item: FileId | ContainerId, is_file: bool, grantee: Grantee, role: Role, principal: Principal
+    ) -> Grant:
+        if not self.capabilities.access_control:
+            return await super().grant_access(item, is_file, grantee, role, principal)
+        guard = self._guard()
+        return await self._run(
+            lambda tx: sharing.grant_access(tx, item, is_file, grantee, role, principal, self.clock(), guard)
+        )
+
+    async def revoke_access(self, item: FileId | ContainerId, is_file: bool, grantee: Grantee) -> None:
+        if not self.capabilities.access_control:
+            return await super().revoke_access(item, is_file, grantee)
+        guard = self._guard()
+        await self._run(lambda tx: sharing.revoke_access(tx, item, is_file, grantee, guard))
+
+    async def list_shared_with_me(self, page_size: int, page_token: str) -> tuple[list[tuple[Item, Grant]], str]:
+        if not self.capabilities.access_control:
+            return await super().list_shared_with_me(page_size, page_token)
+        guard = self._guard()
+        return await self._run(
+            lambda tx: sharing.list_shared_with_me(tx, page_size, page_token, self.clock(), guard), Mode.SNAPSHOT
+        )
+
     # ---- helpers ----
+
+    def _guard(self) -> Guard:
+        """The access check of this call, made on the event loop (the principal is the call's own)."""
+        return Guard(access.current_principal(), self.policy, self.capabilities.access_control)
 
     async def _run(self, work: Callable[[Tx], T], mode: Mode = Mode.WRITE) -> T:
         return await self._database.run(work, mode)

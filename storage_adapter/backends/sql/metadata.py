@@ -21,9 +21,10 @@ import secrets
 from collections.abc import Callable
 from datetime import datetime
 
-from storage_adapter import locks, name_variants
+from storage_adapter import access, locks, name_variants
 from storage_adapter.backends.content_store import StoredBlob
 from storage_adapter.backends.sql.database import RowLock, Tx
+from storage_adapter.backends.sql.guard import Guard, children_grants, item_row, own_grants, read_chain, seen
 from storage_adapter.backends.sql.rows import (
     INSERT_CONTAINER,
     INSERT_FILE,
@@ -65,12 +66,7 @@ def new_version() -> Version:
 
 
 def _item(tx: Tx, item_id: str, is_file: bool, lock: RowLock = RowLock.NONE) -> ItemRow:
-    row = tx.one(
-        f"SELECT {ITEM_COLUMNS} FROM items WHERE id = ? AND is_file = ?{tx.lock(lock)}", (item_id, int(is_file))
-    )
-    if row is None:
-        raise NotFound("no such file" if is_file else "no such container")
-    return ItemRow.of(row)
+    return item_row(tx, item_id, is_file, lock)
 
 
 def file_row(tx: Tx, file_id: FileId, lock: RowLock = RowLock.NONE) -> ItemRow:
@@ -86,10 +82,12 @@ def _child(tx: Tx, container_id: ContainerId, name: str) -> ItemRow | None:
     return ItemRow.of(row) if row is not None else None
 
 
-def require_free(tx: Tx, container_id: ContainerId, name: str, now: datetime) -> None:
+def require_free(tx: Tx, container_id: ContainerId, name: str, now: datetime, guard: Guard) -> None:
+    """NameConflict if the name is taken; it tells only the kind of an item the principal may not read."""
     existing = _child(tx, container_id, name)
     if existing is not None:
-        raise NameConflict(container_id, name, existing.item(now))
+        item, hidden = guard.conflicting(tx, existing, now)
+        raise NameConflict(container_id, name, item, hidden=hidden)
 
 
 def free_variant(tx: Tx, container_id: ContainerId, name: str, max_name_length: int, own_name: str = "") -> str:
@@ -108,10 +106,12 @@ def free_variant(tx: Tx, container_id: ContainerId, name: str, max_name_length: 
     return name
 
 
-def find_free_name(tx: Tx, container_id: ContainerId, name: str, max_name_length: int, now: datetime) -> str:
-    container_row(tx, container_id)
+def find_free_name(
+    tx: Tx, container_id: ContainerId, name: str, max_name_length: int, now: datetime, guard: Guard
+) -> str:
+    guard.container(tx, container_id, "FindFreeName")
     chosen = free_variant(tx, container_id, name, max_name_length)
-    require_free(tx, container_id, chosen, now)  # raises only when every candidate is taken
+    require_free(tx, container_id, chosen, now, guard)  # raises only when every candidate is taken
     return chosen
 
 
@@ -145,11 +145,13 @@ def _claim_variant(
     raise AssertionError("unreachable")
 
 
-def _claim(tx: Tx, container_id: ContainerId, name: str, now: datetime, sql: str, params: tuple[object, ...]) -> None:
+def _claim(
+    tx: Tx, container_id: ContainerId, name: str, now: datetime, guard: Guard, sql: str, params: tuple[object, ...]
+) -> None:
     """Run the INSERT or UPDATE that gives an item `name` in the container, or raise NameConflict."""
-    require_free(tx, container_id, name, now)
+    require_free(tx, container_id, name, now, guard)
     if not tx.unless_taken(sql, params):  # another replica committed the name after our check
-        require_free(tx, container_id, name, now)  # raises, naming the winner
+        require_free(tx, container_id, name, now, guard)  # raises, naming the winner
         raise Unavailable("the name was taken and released again concurrently; retry")
 
 
@@ -163,36 +165,63 @@ def root(tx: Tx) -> ContainerMeta:
     return ItemRow.of(row).container_meta()
 
 
-def get_container(tx: Tx, container_id: ContainerId) -> ContainerMeta:
-    return container_row(tx, container_id).container_meta()
+def root_container(tx: Tx, root_id: ContainerId, guard: Guard) -> ContainerMeta:
+    """The root with the principal's permissions (every identified principal may read it: no check)."""
+    access.require_identified(guard.principal)
+    chain = read_chain(tx, root_id, False)
+    return seen(chain.item.container_meta(), guard.permissions(chain.facts()))
 
 
-def list_children(tx: Tx, container_id: ContainerId, extensions: frozenset[str], now: datetime) -> list[Item]:
-    container_row(tx, container_id)
+def get_container(tx: Tx, container_id: ContainerId, guard: Guard) -> ContainerMeta:
+    checked = guard.container(tx, container_id, "GetContainer")
+    return seen(checked.row.container_meta(), checked.held)
+
+
+def container_depth(tx: Tx, container_id: ContainerId, guard: Guard) -> int:
+    """How many containers are above this one, readable or not (one recursive query)."""
+    chain = guard.container(tx, container_id, "GetContainer").chain
+    return len((chain or read_chain(tx, container_id, False)).rows) - 1
+
+
+def list_children(
+    tx: Tx, container_id: ContainerId, extensions: frozenset[str], now: datetime, guard: Guard
+) -> list[Item]:
+    """The children the principal may read (with its permissions on each): run in a SNAPSHOT."""
+    checked = guard.container(tx, container_id, "ListChildren")
     children = [
         ItemRow.of(row) for row in tx.all(f"SELECT {ITEM_COLUMNS} FROM items WHERE parent_id = ?", (container_id,))
     ]
     suffixes = tuple(extensions)
-    return [
-        child.item(now)
-        for child in children
-        if not (child.is_file and suffixes and not child.name.lower().endswith(suffixes))
+    listed = [
+        child for child in children if not (child.is_file and suffixes and not child.name.lower().endswith(suffixes))
     ]
+    if checked.chain is None:
+        return [child.item(now) for child in listed]
+    grants = children_grants(tx, container_id)  # one query for every child's own grants
+    seen_children = (
+        guard.readable(child.item(now), checked.chain.child_facts(child, grants.get(child.id, ()))) for child in listed
+    )
+    return [child for child in seen_children if child is not None]
 
 
-def lookup_child(tx: Tx, container_id: ContainerId, name: str, now: datetime) -> Item:
-    container_row(tx, container_id)
+def lookup_child(tx: Tx, container_id: ContainerId, name: str, now: datetime, guard: Guard) -> Item:
+    checked = guard.container(tx, container_id, "LookupChild")
     child = _child(tx, container_id, name)
-    if child is None:
+    found = None if child is None else child.item(now)
+    if child is not None and found is not None and checked.chain is not None:
+        found = guard.readable(found, checked.chain.child_facts(child, own_grants(tx, [child.id]).get(child.id, ())))
+    if found is None:  # an unreadable child is not found either
         raise NotFound("no item of this name in the container")
-    return child.item(now)
+    return found
 
 
-def create_container(tx: Tx, parent_id: ContainerId, name: str, principal: Principal, now: datetime) -> ContainerMeta:
-    container_row(tx, parent_id, RowLock.KEY_SHARE)
+def create_container(
+    tx: Tx, parent_id: ContainerId, name: str, principal: Principal, now: datetime, guard: Guard
+) -> ContainerMeta:
+    guard.container(tx, parent_id, "CreateContainer", RowLock.KEY_SHARE)
     container = ContainerMeta(ContainerId(new_id()), name, parent_id, principal, now)
-    _claim(tx, parent_id, name, now, INSERT_CONTAINER, container_params(container))
-    return container
+    _claim(tx, parent_id, name, now, guard, INSERT_CONTAINER, container_params(container))
+    return guard.owned(container)
 
 
 def _non_root(tx: Tx, container_id: ContainerId, lock: RowLock) -> ItemRow:
@@ -202,25 +231,34 @@ def _non_root(tx: Tx, container_id: ContainerId, lock: RowLock) -> ItemRow:
     return row
 
 
-def rename_container(tx: Tx, container_id: ContainerId, new_name: str, now: datetime) -> ContainerMeta:
-    row = _non_root(tx, container_id, RowLock.NO_KEY_UPDATE)
-    container = row.container_meta()
+def rename_container(tx: Tx, container_id: ContainerId, new_name: str, now: datetime, guard: Guard) -> ContainerMeta:
+    _non_root(tx, container_id, RowLock.NO_KEY_UPDATE)
+    checked = guard.container(tx, container_id, "RenameContainer")  # the row is locked already
+    container = seen(checked.row.container_meta(), checked.held)
     if new_name == container.name:
         return container
     parent = ContainerId(container.parent_id or "")
-    _claim(tx, parent, new_name, now, "UPDATE items SET name = ? WHERE id = ?", (new_name, container_id))
+    _claim(tx, parent, new_name, now, guard, "UPDATE items SET name = ? WHERE id = ?", (new_name, container_id))
     return dataclasses.replace(container, name=new_name)
 
 
-def delete_container(tx: Tx, container_id: ContainerId) -> None:
+def delete_container(tx: Tx, container_id: ContainerId, guard: Guard) -> None:
+    """Delete an empty container; its grants go with it (ON DELETE CASCADE)."""
     _non_root(tx, container_id, RowLock.UPDATE)  # waits for transactions adding children, then sees them
+    guard.container(tx, container_id, "DeleteContainer")
     if tx.one("SELECT 1 FROM items WHERE parent_id = ? LIMIT 1", (container_id,)) is not None:
         raise ContainerNotEmpty(container_id)
     tx.execute("DELETE FROM items WHERE id = ?", (container_id,))
 
 
-def ancestors(tx: Tx, item_id: str, is_file: bool) -> list[ContainerMeta]:
-    """The containers above the item, root first: one recursive query whatever the depth, not one per level."""
+def ancestors(tx: Tx, item_id: str, is_file: bool, guard: Guard) -> list[ContainerMeta]:
+    """The containers above the item, root first: one recursive query whatever the depth, not one per level.
+    With access control, those the principal may not read are left out."""
+    if guard.enforcing:
+        chain = guard.item(tx, item_id, is_file, "GetAncestors").chain
+        assert chain is not None
+        above = (guard.readable(row.container_meta(), chain.facts(at)) for at, row in enumerate(chain.rows[:-1]))
+        return [container for container in above if container is not None]
     rows = tx.all(
         f"""WITH RECURSIVE chain (item_id, up, depth) AS (
                 SELECT id, parent_id, 0 FROM items WHERE id = ? AND is_file = ?
@@ -238,15 +276,18 @@ def ancestors(tx: Tx, item_id: str, is_file: bool) -> list[ContainerMeta]:
 # ---- files ----
 
 
-def stat_file(tx: Tx, file_id: FileId, now: datetime) -> FileMeta:
-    return file_row(tx, file_id).file_meta(now)
+def stat_file(tx: Tx, file_id: FileId, now: datetime, guard: Guard, rpc: str = "StatFile") -> FileMeta:
+    """The file, once `rpc` is allowed on it."""
+    checked = guard.file(tx, file_id, rpc)
+    return seen(checked.row.file_meta(now), checked.held)
 
 
-def locate(tx: Tx, file_id: FileId, version: Version | None, now: datetime) -> tuple[FileMeta, str]:
+def locate(tx: Tx, file_id: FileId, version: Version | None, now: datetime, guard: Guard) -> tuple[FileMeta, str]:
     """The file as it will be read (an earlier version's size and digest when `version` names one) and the
     blob that holds those bytes."""
-    row = file_row(tx, file_id)
-    meta = row.file_meta(now)
+    checked = guard.file(tx, file_id, "ReadFile")
+    row = checked.row
+    meta = seen(row.file_meta(now), checked.held)
     if version is None or version == meta.version:
         return meta, row.blob_id or ""
     old = _version(tx, file_id, version)
@@ -268,10 +309,11 @@ def create_file(
     blob: StoredBlob,
     principal: Principal,
     now: datetime,
+    guard: Guard,
     variants_up_to: int | None = None,
 ) -> FileMeta:
     """Create `name` exclusively, or its first free variant of at most `variants_up_to` UTF-8 bytes if given."""
-    container_row(tx, container_id, RowLock.KEY_SHARE)
+    guard.container(tx, container_id, "CreateFile", RowLock.KEY_SHARE)
     meta = FileMeta(
         file_id=FileId(new_id()),
         name=name,
@@ -287,9 +329,10 @@ def create_file(
 
     def claim(chosen: str) -> None:
         params = file_params(dataclasses.replace(meta, name=chosen), blob.blob_id)
-        _claim(tx, container_id, chosen, now, INSERT_FILE, params)
+        _claim(tx, container_id, chosen, now, guard, INSERT_FILE, params)
 
-    return dataclasses.replace(meta, name=_claim_variant(tx, container_id, name, variants_up_to, now, claim))
+    chosen = _claim_variant(tx, container_id, name, variants_up_to, now, claim)
+    return guard.owned(dataclasses.replace(meta, name=chosen))
 
 
 def write_file(
@@ -300,11 +343,14 @@ def write_file(
     principal: Principal,
     now: datetime,
     max_versions_kept: int,
+    guard: Guard,
 ) -> tuple[FileMeta, list[str]]:
     """Make `blob` the file's contents, under its row lock and preconditions. (The new meta, the dropped blobs.)"""
-    row = file_row(tx, file_id, RowLock.UPDATE)
+    checked = guard.file(tx, file_id, "WriteFile", RowLock.UPDATE)
+    row = checked.row
     locks.check_preconditions(row.file_meta(now), preconditions, now)
-    return _replace_contents(tx, row, blob, principal, now, max_versions_kept)
+    meta, dropped = _replace_contents(tx, row, blob, principal, now, max_versions_kept)
+    return seen(meta, checked.held), dropped
 
 
 def restore_version(
@@ -315,13 +361,16 @@ def restore_version(
     principal: Principal,
     now: datetime,
     max_versions_kept: int,
+    guard: Guard,
 ) -> tuple[FileMeta, list[str]]:
     """Make an earlier version's blob current again (shared, not copied: blobs are immutable), as a write."""
-    row = file_row(tx, file_id, RowLock.UPDATE)
+    checked = guard.file(tx, file_id, "RestoreVersion", RowLock.UPDATE)
+    row = checked.row
     old = _version(tx, file_id, version)
     locks.check_preconditions(row.file_meta(now), preconditions, now)
     blob = StoredBlob(old.blob_id, old.meta.size, old.meta.sha256)
-    return _replace_contents(tx, row, blob, principal, now, max_versions_kept)
+    meta, dropped = _replace_contents(tx, row, blob, principal, now, max_versions_kept)
+    return seen(meta, checked.held), dropped
 
 
 def _replace_contents(
@@ -384,23 +433,26 @@ def rename_file(
     new_name: str,
     preconditions: Preconditions,
     now: datetime,
+    guard: Guard,
     variants_up_to: int | None = None,
 ) -> FileMeta:
     """Rename to `new_name`, or to its first free variant of at most `variants_up_to` UTF-8 bytes if given."""
-    meta = file_row(tx, file_id, RowLock.UPDATE).file_meta(now)
+    checked = guard.file(tx, file_id, "RenameFile", RowLock.UPDATE)
+    meta = seen(checked.row.file_meta(now), checked.held)
     locks.check_preconditions(meta, preconditions, now)
 
     def claim(chosen: str) -> None:
         if chosen != meta.name:
-            _claim(tx, meta.parent_id, chosen, now, "UPDATE items SET name = ? WHERE id = ?", (chosen, file_id))
+            sql = "UPDATE items SET name = ? WHERE id = ?"
+            _claim(tx, meta.parent_id, chosen, now, guard, sql, (chosen, file_id))
 
     chosen = _claim_variant(tx, meta.parent_id, new_name, variants_up_to, now, claim, own_name=meta.name)
     return meta if chosen == meta.name else dataclasses.replace(meta, name=chosen)
 
 
-def delete_file(tx: Tx, file_id: FileId, preconditions: Preconditions, now: datetime) -> list[str]:
-    """Delete the file and its history; the blobs they used."""
-    row = file_row(tx, file_id, RowLock.UPDATE)
+def delete_file(tx: Tx, file_id: FileId, preconditions: Preconditions, now: datetime, guard: Guard) -> list[str]:
+    """Delete the file and its history (its grants go with it: ON DELETE CASCADE); the blobs they used."""
+    row = guard.file(tx, file_id, "DeleteFile", RowLock.UPDATE).row
     locks.check_preconditions(row.file_meta(now), preconditions, now)
     blobs = {blob_id for (blob_id,) in tx.all("SELECT blob_id FROM versions WHERE file_id = ?", (file_id,))}
     tx.execute("DELETE FROM versions WHERE file_id = ?", (file_id,))
@@ -410,8 +462,9 @@ def delete_file(tx: Tx, file_id: FileId, preconditions: Preconditions, now: date
     return sorted(blobs)
 
 
-def update_lock(tx: Tx, file_id: FileId, transition: locks.LockTransition, now: datetime) -> FileMeta:
-    meta = file_row(tx, file_id, RowLock.UPDATE).file_meta(now)
+def update_lock(tx: Tx, file_id: FileId, transition: locks.LockTransition, now: datetime, guard: Guard) -> FileMeta:
+    checked = guard.file(tx, file_id, "Lock", RowLock.UPDATE)  # every lock RPC needs the lock permission
+    meta = seen(checked.row.file_meta(now), checked.held)
     lock: LockState | None = transition(meta.lock, now)
     tx.execute(
         "UPDATE items SET lock_id = ?, lock_expires_us = ?, lock_by_id = ?, lock_by_name = ? WHERE id = ?",
@@ -426,8 +479,8 @@ def update_lock(tx: Tx, file_id: FileId, transition: locks.LockTransition, now: 
     return dataclasses.replace(meta, lock=lock)
 
 
-def list_versions(tx: Tx, file_id: FileId) -> list[VersionMeta]:
-    file_row(tx, file_id)
+def list_versions(tx: Tx, file_id: FileId, guard: Guard) -> list[VersionMeta]:
+    guard.file(tx, file_id, "ListVersions")
     rows = tx.all(f"SELECT {VERSION_COLUMNS} FROM versions WHERE file_id = ? ORDER BY seq DESC", (file_id,))
     return [VersionRow.of(row).meta for row in rows]
 

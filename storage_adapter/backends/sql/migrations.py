@@ -108,10 +108,35 @@ def _insert_root(tx: Tx) -> None:
     )
 
 
+def _grants(dialect: Dialect) -> list[str]:
+    """Access control (proto "Access control"). Owners need nothing new: `items.owner_id` has recorded every
+    item's creator from the start, and stays its owner; an item with an empty owner (the root, or one created
+    without a principal) is unowned, governed by the adapter's `unowned_access` setting."""
+    # Grantee ids compare byte by byte on both databases, so that ListSharedWithMe's order (and its page
+    # tokens) do not depend on a PostgreSQL locale.
+    byte_order = ' COLLATE "C"' if dialect.is_postgres else ""
+    return [
+        f"""CREATE TABLE grants (
+            item_id TEXT NOT NULL REFERENCES items (id) ON DELETE CASCADE,
+            on_file INTEGER NOT NULL,
+            grantee_kind INTEGER NOT NULL,     -- 0: a user, 1: a group (access.GranteeKind)
+            grantee_id TEXT{byte_order} NOT NULL,
+            role INTEGER NOT NULL,             -- access.Role: 1 viewer, 2 editor, 3 manager
+            granted_by_id TEXT NOT NULL,
+            granted_by_name TEXT NOT NULL,
+            granted_us BIGINT NOT NULL,
+            PRIMARY KEY (item_id, grantee_kind, grantee_id)
+        )""",
+        # ListSharedWithMe: a principal's grants in (item id, grantee) order.
+        "CREATE INDEX grants_grantee ON grants (grantee_kind, grantee_id, item_id)",
+    ]
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1, "items, versions, user info, blobs and their chunks; the root container", _initial_schema, _insert_root
     ),
+    Migration(2, "grants (access control); existing items keep their owners", _grants),
 )
 
 
