@@ -29,9 +29,11 @@ access_logger = logging.getLogger("wopi_frontend.access")
 
 
 async def healthz(request: Request) -> Response:
-    """Liveness and readiness: the front-end answers, and storage answers too."""
+    """Liveness and readiness: the front-end answers, and storage answers too. The probe is GetCapabilities,
+    the one RPC that names no item and needs no principal (an adapter with access control refuses the others
+    without one); it is cached after the first answer, so later probes ask storage directly."""
     try:
-        await request.app.state.wopi.storage.root_container()
+        await request.app.state.wopi.storage.probe()
     except StorageCallError as error:
         return JSONResponse({"status": "storage unavailable", "storage": error.code.name}, status_code=503)
     return JSONResponse({"status": "ok"})

@@ -49,11 +49,19 @@ def parse_last_modified(text: str) -> datetime | None:
 
 
 def check_file_info(
-    context: WopiContext, info: pb.FileInfo, token: AccessToken, user_info: str, caps: pb.Capabilities
+    context: WopiContext,
+    info: pb.FileInfo,
+    token: AccessToken,
+    user_info: str,
+    caps: pb.Capabilities,
+    allowed: frozenset[Permission] | None = None,
 ) -> dict[str, Any]:
+    """`allowed`: what the user may do, the token's permissions limited by storage's (storage_permissions.py);
+    None: the token's own."""
+    allowed = token.permissions if allowed is None else allowed
     stem, extension = split_extension(info.name)
-    can_write = token.allows(Permission.EDIT)
-    can_rename = token.allows(Permission.RENAME)
+    can_write = Permission.EDIT in allowed
+    can_rename = Permission.RENAME in allowed
     name_room = caps.max_name_length - len(extension.encode()) if caps.max_name_length else MAX_FILE_NAME_LENGTH
     ancestors_url = context.browser_url(info.parent_container_id)
     owner_id = info.owner.user_id or "storage"
@@ -70,11 +78,11 @@ def check_file_info(
         "IsAnonymousUser": False,
         "IsEduUser": False,
         "LicenseCheckForEditIsEnabled": False,
-        # permissions, from the token
+        # permissions: the token's, limited by storage's when it enforces access control
         "ReadOnly": not can_write,
         "UserCanWrite": can_write,
         "UserCanRename": can_rename,
-        "UserCanNotWriteRelative": not token.allows(Permission.CREATE),
+        "UserCanNotWriteRelative": Permission.CREATE not in allowed,
         # what this host implements
         "SupportsLocks": True,
         "SupportsGetLock": True,

@@ -183,13 +183,13 @@ async def _resolve_file(storage: StorageClient, file: str, create: bool, user: P
     """A file id from an id or a name in the root container; with `create`, an empty file of that name."""
     if _FILE_ID.fullmatch(file):
         try:
-            return (await storage.stat_file(file)).file_id
+            return (await storage.stat_file(file, user)).file_id
         except StorageCallError as error:
             if error.code != grpc.StatusCode.NOT_FOUND and error.code != grpc.StatusCode.INVALID_ARGUMENT:
                 raise
-    root = await storage.root_container()
+    root = await storage.root_container(user)
     try:
-        item = await storage.lookup_child(root.container_id, file)
+        item = await storage.lookup_child(root.container_id, file, user)
     except StorageCallError as error:
         if error.code != grpc.StatusCode.NOT_FOUND or not create:
             raise SystemExit(f"wopi-host: no file {file!r} in the root container (use --create)") from None

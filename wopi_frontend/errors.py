@@ -94,6 +94,12 @@ def from_storage(error: StorageCallError) -> WopiError:
     code = error.code
     if code == grpc.StatusCode.NOT_FOUND:
         return NotFound("no such file")
+    if code == grpc.StatusCode.PERMISSION_DENIED:
+        # Storage lets this user read the file (else NOT_FOUND) but not do this to it. WOPI's answer for "the
+        # user is not authorized" on PutFile, Lock, RenameFile, DeleteFile... is 401, the same answer this host
+        # gives when the token itself lacks the permission (requests.authenticate): one answer for one meaning,
+        # and the client then treats the file as read-only rather than as gone (404 is for what cannot be read).
+        return TokenRejected("storage does not allow this user to do that")
     if code == grpc.StatusCode.FAILED_PRECONDITION:
         conflict = error.detail(pb.LockConflict)
         if conflict is not None:

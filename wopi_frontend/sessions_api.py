@@ -16,11 +16,12 @@ import re
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from wopi_frontend import storage_permissions
 from wopi_frontend.context import context_of
 from wopi_frontend.errors import WopiError
 from wopi_frontend.requests import small_body
 from wopi_frontend.text import MAX_DISPLAY_NAME, clean_display_name
-from wopi_frontend.types import PERMISSION_SETS, FileId, Principal
+from wopi_frontend.types import PERMISSION_SETS, FileId, Permission, Principal
 
 _USER_ID = re.compile(r"[\x21-\x7e]{1,256}")
 _FILE_ID = re.compile(r"[A-Za-z0-9_-]{1,256}")
@@ -59,8 +60,15 @@ async def create_session(request: Request) -> Response:
     if not isinstance(permission, str) or permission not in PERMISSION_SETS:
         return _error(400, f"permission must be one of {', '.join(PERMISSION_SETS)}")
     display_name = clean_display_name(display_name)
-    await context.storage.stat_file(file_id)  # 404 for an unknown file
-    token, claims = context.tokens.issue(Principal(user_id, display_name), FileId(file_id), PERMISSION_SETS[permission])
+    user = Principal(user_id, display_name)
+    # Stat as that user: 404 for an unknown file, or (with access control) one this user may not read.
+    info = await context.storage.stat_file(file_id, user)
+    wanted = PERMISSION_SETS[permission]
+    if Permission.EDIT in wanted and Permission.EDIT not in storage_permissions.effective(
+        wanted, await context.storage.capabilities(), info
+    ):
+        return _error(403, "storage does not let this user edit the file: ask for permission view")
+    token, claims = context.tokens.issue(user, FileId(file_id), wanted)
     return JSONResponse(
         {
             "wopi_src": context.wopi_src(file_id),

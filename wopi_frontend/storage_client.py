@@ -140,13 +140,18 @@ class StorageClient:
             self.chunk_size = min(self.chunk_size, self._capabilities.max_chunk_size or self.chunk_size)
         return self._capabilities
 
+    async def probe(self) -> None:
+        """Ask storage whether it answers (for /healthz): GetCapabilities, uncached, the one RPC that needs no
+        principal."""
+        await self._call("GetCapabilities", pb.GetCapabilitiesRequest())
+
     # ---- files ----
 
-    async def stat_file(self, file_id: str, principal: Principal | None = None) -> pb.FileInfo:
+    async def stat_file(self, file_id: str, principal: Principal) -> pb.FileInfo:
         return await self._call("StatFile", pb.StatFileRequest(file_id=file_id), principal)  # type: ignore[no-any-return]
 
     async def open_read(
-        self, file_id: str, principal: Principal | None = None, *, version: str = ""
+        self, file_id: str, principal: Principal, *, version: str = ""
     ) -> tuple[pb.FileInfo, AsyncIterator[bytes]]:
         """Start a read: the metadata at once (so the caller can pick a status), then the bytes as they come.
         The caller must exhaust or `aclose()` the iterator; closing it early cancels the stream."""
@@ -188,7 +193,7 @@ class StorageClient:
         file_id: str,
         preconditions: pb.Preconditions,
         chunks: AsyncIterator[bytes],
-        principal: Principal | None = None,
+        principal: Principal,
     ) -> pb.FileInfo:
         """Replace a file's contents with `chunks`. At most one upload per file at a time (write_gate.py): a second
         one waits briefly, then fails with UNAVAILABLE before anything is sent."""
@@ -286,14 +291,15 @@ class StorageClient:
     async def delete_file(self, file_id: str, preconditions: pb.Preconditions, principal: Principal) -> None:
         await self._call("DeleteFile", pb.DeleteFileRequest(file_id=file_id, preconditions=preconditions), principal)
 
-    async def lookup_child(self, container_id: str, name: str) -> pb.Item:
-        return await self._call("LookupChild", pb.LookupChildRequest(container_id=container_id, name=name))  # type: ignore[no-any-return]
+    async def lookup_child(self, container_id: str, name: str, principal: Principal) -> pb.Item:
+        request = pb.LookupChildRequest(container_id=container_id, name=name)
+        return await self._call("LookupChild", request, principal)  # type: ignore[no-any-return]
 
-    async def find_free_name(self, container_id: str, name: str) -> str:
+    async def find_free_name(self, container_id: str, name: str, principal: Principal) -> str:
         """`name` or its first free variant, in one call (only if `capabilities().free_name_variants`).
         Advisory: nothing is reserved."""
         request = pb.FindFreeNameRequest(container_id=container_id, name=name)
-        return (await self._call("FindFreeName", request)).name  # type: ignore[no-any-return]
+        return (await self._call("FindFreeName", request, principal)).name  # type: ignore[no-any-return]
 
     # ---- locks ----
 
@@ -322,14 +328,14 @@ class StorageClient:
 
     # ---- containers ----
 
-    async def root_container(self) -> pb.ContainerInfo:
-        return await self._call("GetRootContainer", pb.GetRootContainerRequest())  # type: ignore[no-any-return]
+    async def root_container(self, principal: Principal) -> pb.ContainerInfo:
+        return await self._call("GetRootContainer", pb.GetRootContainerRequest(), principal)  # type: ignore[no-any-return]
 
-    async def get_container(self, container_id: str) -> pb.ContainerInfo:
-        return await self._call("GetContainer", pb.GetContainerRequest(container_id=container_id))  # type: ignore[no-any-return]
+    async def get_container(self, container_id: str, principal: Principal) -> pb.ContainerInfo:
+        return await self._call("GetContainer", pb.GetContainerRequest(container_id=container_id), principal)  # type: ignore[no-any-return]
 
-    async def file_ancestors(self, file_id: str) -> list[pb.ContainerInfo]:
-        response = await self._call("GetAncestors", pb.GetAncestorsRequest(file_id=file_id))
+    async def file_ancestors(self, file_id: str, principal: Principal) -> list[pb.ContainerInfo]:
+        response = await self._call("GetAncestors", pb.GetAncestorsRequest(file_id=file_id), principal)
         return list(response.ancestors)
 
     # ---- per-user info ----
@@ -342,10 +348,12 @@ class StorageClient:
 
     # ---- the file browser: listings, folders, versions ----
 
-    async def list_children(self, container_id: str, extensions: Sequence[str] = ()) -> AsyncIterator[pb.Item]:
+    async def list_children(
+        self, container_id: str, principal: Principal, extensions: Sequence[str] = ()
+    ) -> AsyncIterator[pb.Item]:
         """The direct children of a container as storage streams them (in no particular order)."""
         request = pb.ListChildrenRequest(container_id=container_id, file_extensions=list(extensions))
-        call = self._stub.ListChildren(request, metadata=self._metadata(None), timeout=self._stream_timeout)
+        call = self._stub.ListChildren(request, metadata=self._metadata(principal), timeout=self._stream_timeout)
         try:
             while True:
                 item = await self._progress(call.read())
@@ -357,8 +365,8 @@ class StorageClient:
         finally:
             call.cancel()  # a no-op when the stream has ended
 
-    async def container_ancestors(self, container_id: str) -> list[pb.ContainerInfo]:
-        response = await self._call("GetAncestors", pb.GetAncestorsRequest(container_id=container_id))
+    async def container_ancestors(self, container_id: str, principal: Principal) -> list[pb.ContainerInfo]:
+        response = await self._call("GetAncestors", pb.GetAncestorsRequest(container_id=container_id), principal)
         return list(response.ancestors)
 
     async def create_container(self, parent_id: str, name: str, principal: Principal) -> pb.ContainerInfo:
@@ -372,7 +380,7 @@ class StorageClient:
     async def delete_container(self, container_id: str, principal: Principal) -> None:
         await self._call("DeleteContainer", pb.DeleteContainerRequest(container_id=container_id), principal)
 
-    async def list_versions(self, file_id: str, principal: Principal | None = None) -> list[pb.FileVersion]:
+    async def list_versions(self, file_id: str, principal: Principal) -> list[pb.FileVersion]:
         """Earlier versions, newest first (the current one excluded); UNIMPLEMENTED without version history."""
         response = await self._call("ListVersions", pb.ListVersionsRequest(file_id=file_id), principal)
         return list(response.versions)

@@ -19,10 +19,11 @@ from tests.contract.process import AdapterProcess, free_port
 
 
 class WopiHost:
-    def __init__(self, base: Path, **frontend_env: str) -> None:
+    def __init__(self, base: Path, *, storage_args: tuple[str, ...] = (), **frontend_env: str) -> None:
+        """`storage_args`: more `wopi-storage` options, e.g. `("--access-control",)`."""
         base.mkdir(parents=True, exist_ok=True)
         self.base = base
-        self.storage = AdapterProcess("filesystem", base / "documents", base / "storage.log")
+        self.storage = AdapterProcess("filesystem", base / "documents", base / "storage.log", storage_args)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = base / "frontend.log"

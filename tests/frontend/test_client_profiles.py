@@ -263,7 +263,7 @@ def test_a_save_slipping_in_after_the_timestamp_check_is_caught(wopi_host: WopiH
     settings = FrontendSettings.from_environ(wopi_host.environment, wopi_client="collabora")
 
     class RacingStorage(StorageClient):
-        async def stat_file(self, file_id: str, principal: Principal | None = None) -> pb.FileInfo:
+        async def stat_file(self, file_id: str, principal: Principal) -> pb.FileInfo:
             info = await super().stat_file(file_id, principal)
 
             async def other_save():  # type: ignore[no-untyped-def]

@@ -587,6 +587,21 @@ def test_put_relative_exact_existing_with_overwrite(wopi_host: WopiHost, file_na
     assert target.contents() == b"overwritten"
 
 
+def test_put_relative_does_not_overwrite_another_users_file(wopi_host: WopiHost, file_name: str) -> None:
+    """The review's finding, without access control in storage: an edit token for one document could overwrite
+    a sibling of another user with X-WOPI-OverwriteRelativeTarget and get an edit token for it. Only the user's
+    own files may be overwritten: 409 as for a name taken, with a free name to retry, and the sibling unchanged."""
+    source = open_file(wopi_host, file_name)
+    target = open_file(wopi_host, "target-" + file_name, DOCUMENT, user="other-user")
+    before = target.state()
+    headers = {"X-WOPI-RelativeTarget": "target-" + file_name, "X-WOPI-OverwriteRelativeTarget": "True"}
+    response = source.put_relative(headers, b"not stored")
+    assert response.status_code == 409, response
+    retry = response.headers["X-WOPI-ValidRelativeTarget"].encode("ascii").decode("utf-7")
+    assert retry != "target-" + file_name
+    assert target.state() == before
+
+
 def test_put_relative_locked_target(wopi_host: WopiHost, file_name: str) -> None:
     """A locked target gets 409, overwrite or not, and is not changed. The 409 never carries the target's lock id
     (the token is for the source, not for the target): no X-WOPI-Lock, the lock id in no header at all."""

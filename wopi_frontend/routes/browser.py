@@ -129,8 +129,8 @@ def _sorted(items: list[pb.Item]) -> tuple[list[pb.ContainerInfo], list[pb.FileI
     return folders, files
 
 
-async def _children(context: WopiContext, container_id: str) -> list[pb.Item]:
-    return [item async for item in context.storage.list_children(container_id)]
+async def _children(context: WopiContext, container_id: str, user: Principal) -> list[pb.Item]:
+    return [item async for item in context.storage.list_children(container_id, user)]
 
 
 async def _listing(request: Request, context: WopiContext, user: Principal) -> Response:
@@ -141,11 +141,12 @@ async def _listing(request: Request, context: WopiContext, user: Principal) -> R
         return pages.message_page(
             settings, "No such folder", "This folder does not exist.", status_code=404, user=user, actions=home
         )
-    container = await (context.storage.get_container(requested) if requested else context.storage.root_container())
+    storage = context.storage
+    container = await (storage.get_container(requested, user) if requested else storage.root_container(user))
     at_root = not container.parent_container_id
     ancestors, items, capabilities = await asyncio.gather(
-        context.storage.container_ancestors(container.container_id) if not at_root else asyncio.sleep(0, []),
-        _children(context, container.container_id),
+        storage.container_ancestors(container.container_id, user) if not at_root else asyncio.sleep(0, []),
+        _children(context, container.container_id, user),
         context.storage.capabilities(),
     )
     folders, files = _sorted(items)

@@ -200,15 +200,15 @@ async def new_folder(context: WopiContext, user: Principal, container_id: str, f
     return back, f"Created the folder “{name}”."
 
 
-async def _parent_of(context: WopiContext, container_id: str) -> tuple[pb.ContainerInfo, str]:
-    folder = await context.storage.get_container(container_id)
+async def _parent_of(context: WopiContext, container_id: str, user: Principal) -> tuple[pb.ContainerInfo, str]:
+    folder = await context.storage.get_container(container_id, user)
     if not folder.parent_container_id:
         raise ActionFailed(_folder_page(context), "The top folder cannot be renamed or deleted.")
     return folder, _folder_page(context, folder.parent_container_id)
 
 
 async def rename_folder(context: WopiContext, user: Principal, container_id: str, form: Form) -> tuple[str, str]:
-    folder, back = await _parent_of(context, container_id)
+    folder, back = await _parent_of(context, container_id, user)
     name = _new_name(form, back)
     if name == folder.name:
         return back, "The name is unchanged."
@@ -220,7 +220,7 @@ async def rename_folder(context: WopiContext, user: Principal, container_id: str
 
 
 async def delete_folder(context: WopiContext, user: Principal, container_id: str, form: Form) -> tuple[str, str]:
-    folder, back = await _parent_of(context, container_id)
+    folder, back = await _parent_of(context, container_id, user)
     try:
         await context.storage.delete_container(container_id, user)
     except StorageCallError as error:

@@ -5,14 +5,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
+import grpc
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from wopi_frontend import storage_permissions
 from wopi_frontend.checkfileinfo import check_file_info
 from wopi_frontend.context import context_of
 from wopi_frontend.errors import BadRequest, NotImplementedByHost, TokenRejected
 from wopi_frontend.requests import authenticate, file_id_of, header, small_body
 from wopi_frontend.routes import locks, relative
+from wopi_frontend.storage_client import StorageCallError
 from wopi_frontend.tokens import AccessToken
 from wopi_frontend.types import FileId, Permission
 from wopi_proto.storage_v1 import storage_pb2 as pb
@@ -28,7 +31,18 @@ async def check_file_info_route(request: Request) -> Response:
     storage = context_of(request).storage
     # Two independent storage calls: made at once, CheckFileInfo costs one round trip, not two.
     info, user_info = await asyncio.gather(storage.stat_file(file_id, token.user), storage.get_user_info(token.user))
-    document = check_file_info(context_of(request), info, token, user_info, await storage.capabilities())
+    caps = await storage.capabilities()
+    # With access control, CREATE (UserCanNotWriteRelative) depends on the folder: one more call, made only
+    # when the token would grant it; without access control, no call more than before.
+    parent = None
+    if caps.access_control and token.allows(Permission.CREATE):
+        try:
+            parent = await storage.get_container(info.parent_container_id, token.user)
+        except StorageCallError as error:
+            if error.code != grpc.StatusCode.NOT_FOUND:  # a file shared alone: its folder is not readable
+                raise
+    allowed = storage_permissions.effective(token.permissions, caps, info, parent)
+    document = check_file_info(context_of(request), info, token, user_info, caps, allowed)
     return JSONResponse(document)
 
 
@@ -91,8 +105,7 @@ async def enumerate_ancestors(request: Request) -> Response:
     file_id = file_id_of(request)
     token = authenticate(request, file_id, Permission.VIEW)
     context = context_of(request)
-    ancestors = await context.storage.file_ancestors(file_id)
-    del token
+    ancestors = await context.storage.file_ancestors(file_id, token.user)
     return JSONResponse(
         {
             "AncestorsWithRootFirst": [

@@ -20,7 +20,7 @@ import grpc
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from wopi_frontend import names, utf7
+from wopi_frontend import names, storage_permissions, utf7
 from wopi_frontend.checkfileinfo import last_modified
 from wopi_frontend.client_profiles import answers_last_modified
 from wopi_frontend.context import WopiContext, context_of
@@ -28,7 +28,7 @@ from wopi_frontend.errors import BadRequest, Conflict, NotImplementedByHost, Too
 from wopi_frontend.requests import body_chunks, header, lock_header, non_negative_int
 from wopi_frontend.storage_client import StorageCallError
 from wopi_frontend.tokens import AccessToken
-from wopi_frontend.types import FileId, Permission
+from wopi_frontend.types import FileId, Permission, Principal
 from wopi_proto.storage_v1 import storage_pb2 as pb
 
 MAX_NAME_ATTEMPTS = 100  # without free_name_variants only: LookupChild or RenameFile calls per request
@@ -39,11 +39,11 @@ async def _picks_free_names(context: WopiContext) -> bool:
     return (await context.storage.capabilities()).free_name_variants
 
 
-async def _free_name(context: WopiContext, container_id: str, wanted: str) -> str:
+async def _free_name(context: WopiContext, container_id: str, wanted: str, user: Principal) -> str:
     """`wanted`, or the first free 'wanted (n)' variant, as a suggestion (nothing is reserved)."""
     if await _picks_free_names(context):
         try:
-            return await context.storage.find_free_name(container_id, wanted)
+            return await context.storage.find_free_name(container_id, wanted, user)
         except StorageCallError as error:
             if error.code == grpc.StatusCode.ALREADY_EXISTS:
                 raise Conflict("no free name found") from None
@@ -51,7 +51,7 @@ async def _free_name(context: WopiContext, container_id: str, wanted: str) -> st
     for number in range(1, MAX_NAME_ATTEMPTS + 1):
         candidate = wanted if number == 1 else names.variant(wanted, number)
         try:
-            await context.storage.lookup_child(container_id, candidate)
+            await context.storage.lookup_child(container_id, candidate, user)
         except StorageCallError as error:
             if error.code == grpc.StatusCode.NOT_FOUND:
                 return candidate
@@ -90,10 +90,16 @@ async def _nothing() -> AsyncIterator[bytes]:
     yield b""
 
 
-def _relative_response(context: WopiContext, info: pb.FileInfo, token: AccessToken, request: Request) -> Response:
-    new_token, _claims = context.tokens.issue(
-        token.user, FileId(info.file_id), token.permissions, not_after_ms=token.expires_ms
-    )
+async def _relative_response(context: WopiContext, info: pb.FileInfo, token: AccessToken, request: Request) -> Response:
+    """The new token is for the new (or overwritten) file: never more than the old token grants, nor more than
+    storage lets this user do with that file (its FileInfo, from the write, carries the user's permissions)."""
+    caps = await context.storage.capabilities()
+    allowed = storage_permissions.effective(token.permissions, caps, info)
+    if caps.access_control and token.allows(Permission.CREATE):
+        # CREATE is about the folder, not the file: the same folder the old token created beside (storage still
+        # checks create_children on every later create)
+        allowed |= {Permission.CREATE}
+    new_token, _claims = context.tokens.issue(token.user, FileId(info.file_id), allowed, not_after_ms=token.expires_ms)
     document = {
         "Name": info.name,
         "Url": f"{context.wopi_src(info.file_id)}?access_token={new_token}",
@@ -135,12 +141,12 @@ async def put_relative_file(request: Request, file_id: FileId, token: AccessToke
                 if error.code == grpc.StatusCode.ALREADY_EXISTS:  # the name and all its variants are taken
                     raise Conflict("no free name found") from None
                 raise
-            return _relative_response(context, info, token, request)
+            return await _relative_response(context, info, token, request)
         for _ in range(MAX_CREATE_ATTEMPTS):
-            name = await _free_name(context, container_id, wanted)
+            name = await _free_name(context, container_id, wanted, token.user)
             try:
                 info = await _create_with_contents(context, container_id, name, chunks, token)
-                return _relative_response(context, info, token, request)
+                return await _relative_response(context, info, token, request)
             except StorageCallError as error:
                 if error.code != grpc.StatusCode.ALREADY_EXISTS:  # someone took the name meanwhile: try again
                     raise
@@ -153,11 +159,11 @@ async def put_relative_file(request: Request, file_id: FileId, token: AccessToke
         raise BadRequest(str(error)) from None
     reason = names.problem(name)
     if reason is not None:
-        legal = await _free_name(context, container_id, names.make_legal(name))
+        legal = await _free_name(context, container_id, names.make_legal(name), token.user)
         raise BadRequest(reason, {"X-WOPI-ValidRelativeTarget": utf7.encode(legal)})
     overwrite = (header(request, "X-WOPI-OverwriteRelativeTarget") or "false").strip().lower() == "true"
     try:
-        existing = await context.storage.lookup_child(container_id, name)
+        existing = await context.storage.lookup_child(container_id, name, token.user)
     except StorageCallError as error:
         if error.code != grpc.StatusCode.NOT_FOUND:
             raise
@@ -167,27 +173,44 @@ async def put_relative_file(request: Request, file_id: FileId, token: AccessToke
             info = await _create_with_contents(context, container_id, name, chunks, token)
         except StorageCallError as error:
             if error.code == grpc.StatusCode.ALREADY_EXISTS:
-                raise await _name_taken(context, container_id, name) from None
+                raise await _name_taken(context, container_id, name, token.user) from None
             raise
-        return _relative_response(context, info, token, request)
+        return await _relative_response(context, info, token, request)
     target = existing.file if existing.HasField("file") else None
-    if target is None or not overwrite:
-        raise await _name_taken(context, container_id, name)
+    if target is None or not overwrite or not await _may_overwrite(context, target, token):
+        raise await _name_taken(context, container_id, name, token.user)
     # Overwrite: like a PutFile that holds no lock, so storage refuses a locked target (atomically).
     preconditions = pb.Preconditions(lock=pb.LockPrecondition(when_unlocked=pb.WHEN_UNLOCKED_ALLOW))
     try:
         info = await context.storage.write_file(target.file_id, preconditions, chunks, token.user)
     except StorageCallError as error:
-        if error.detail(pb.LockConflict) is None or target.file_id == file_id:  # the token's own file: as PutFile
+        if target.file_id == file_id:  # the token's own file: as PutFile
             raise
-        raise await _name_taken(context, container_id, name, locked=True) from None
-    return _relative_response(context, info, token, request)
+        if error.code in (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.NOT_FOUND):
+            # storage refused this user the target (access control), nothing written: as for a name taken
+            raise await _name_taken(context, container_id, name, token.user) from None
+        if error.detail(pb.LockConflict) is None:
+            raise
+        raise await _name_taken(context, container_id, name, token.user, locked=True) from None
+    return await _relative_response(context, info, token, request)
 
 
-async def _name_taken(context: WopiContext, container_id: str, name: str, *, locked: bool = False) -> WopiError:
+async def _may_overwrite(context: WopiContext, target: pb.FileInfo, token: AccessToken) -> bool:
+    """Whether this user may replace `target`. With access control, storage decides atomically as the WriteFile
+    runs (as this user); the answer here is only whether to try. Without it, the token is for another file and
+    says nothing about this one (the review's finding: an edit token for one document overwrote a sibling), so
+    only the user's own files may be overwritten: those whose owner is this user."""
+    if target.file_id == token.file_id or (await context.storage.capabilities()).access_control:
+        return True
+    return bool(target.owner.user_id) and target.owner.user_id == token.user.user_id
+
+
+async def _name_taken(
+    context: WopiContext, container_id: str, name: str, user: Principal, *, locked: bool = False
+) -> WopiError:
     """409 for a taken target name, with a free one to retry with. Never the target's lock id: the token is not
     for that file (WOPI would send it in X-WOPI-Lock; we leave the header out)."""
-    alternative = {"X-WOPI-ValidRelativeTarget": utf7.encode(await _free_name(context, container_id, name))}
+    alternative = {"X-WOPI-ValidRelativeTarget": utf7.encode(await _free_name(context, container_id, name, user))}
     if locked:
         reason = "the target file exists and is locked"
         return Conflict(reason, {"X-WOPI-LockFailureReason": reason, **alternative})
