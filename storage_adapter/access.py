@@ -12,9 +12,12 @@ interceptor, so that the `StorageBackend` methods keep their signatures for back
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextvars
 import dataclasses
 import enum
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -227,6 +230,32 @@ def page_size(requested: int) -> int:
     if requested < 0:
         raise InvalidArgument("page_size", "the page size cannot be negative")
     return min(requested or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+
+
+# ListSharedWithMe's order, and its page tokens: every backend pages the same way.
+SharedPageKey = tuple[str, int, str]  # (item id, grantee kind, grantee id)
+
+
+def shared_page_key(grant: Grant) -> SharedPageKey:
+    """Where `grant` stands in ListSharedWithMe's order."""
+    return (grant.item_id, int(grant.grantee.kind), grant.grantee.id)
+
+
+def shared_page_token(last: Grant) -> str:
+    """The token of the page after the one that ends with `last`; opaque to callers."""
+    return base64.urlsafe_b64encode(json.dumps(list(shared_page_key(last))).encode()).decode()
+
+
+def shared_page_after(token: str) -> SharedPageKey | None:
+    """The key after which the page of `token` starts (None: the first page); INVALID_ARGUMENT for a token that
+    no page of this adapter handed out."""
+    if not token:
+        return None
+    try:
+        item_id, kind, grantee_id = json.loads(base64.urlsafe_b64decode(token.encode()))
+        return (str(item_id), int(GranteeKind(kind)), str(grantee_id))
+    except (binascii.Error, UnicodeError, ValueError, TypeError):
+        raise InvalidArgument("page_token", "not a page token of this adapter") from None
 
 
 # ---- the principal of the current call ----

@@ -11,11 +11,8 @@ answer carries the permissions of the principal of the call (`access.current_pri
 
 from __future__ import annotations
 
-import base64
-import binascii
 import dataclasses
 import hashlib
-import json
 import secrets
 from collections.abc import AsyncIterator, Iterable
 from datetime import timedelta
@@ -342,7 +339,7 @@ class MemoryBackend(StorageBackend):
     async def list_shared_with_me(self, page_size: int, page_token: str) -> tuple[list[tuple[Item, Grant]], str]:
         principal = access.current_principal()
         access.require_identified(principal)
-        after = _page_key(page_token)
+        after = access.shared_page_after(page_token)
         keys = sorted(
             (item_id, grantee.kind, grantee.id)
             for grantee in access.grantees_of(principal)
@@ -358,7 +355,7 @@ class MemoryBackend(StorageBackend):
             if item is None or item.owner.user_id == principal.user_id:
                 continue
             if len(page) == page_size:
-                return page, _page_token(_key_of(page[-1][1]))
+                return page, access.shared_page_token(page[-1][1])
             if isinstance(item, FileMeta):
                 item = self._live(item)
             seen = self._seen_if_readable(item, principal)
@@ -484,28 +481,6 @@ class MemoryBackend(StorageBackend):
         self._files[meta.file_id] = updated
         self._contents[meta.file_id] = contents
         return updated
-
-
-PageKey = tuple[str, GranteeKind, str]  # (item id, grantee kind, grantee id): ListSharedWithMe's order
-
-
-def _key_of(grant: Grant) -> PageKey:
-    return (grant.item_id, grant.grantee.kind, grant.grantee.id)
-
-
-def _page_token(key: PageKey) -> str:
-    """Opaque to callers: the last entry of the page, after which the next page starts."""
-    return base64.urlsafe_b64encode(json.dumps([key[0], int(key[1]), key[2]]).encode()).decode()
-
-
-def _page_key(token: str) -> PageKey | None:
-    if not token:
-        return None
-    try:
-        item_id, kind, grantee_id = json.loads(base64.urlsafe_b64decode(token.encode()))
-        return (str(item_id), GranteeKind(kind), str(grantee_id))
-    except (binascii.Error, UnicodeError, ValueError, TypeError):
-        raise InvalidArgument("page_token", "not a page token of this adapter") from None
 
 
 def _in_grantee_order(grants: Iterable[Grant]) -> list[Grant]:

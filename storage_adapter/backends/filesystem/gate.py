@@ -10,24 +10,19 @@ and leaves every answer's permissions as the contract says for adapters without 
 
 from __future__ import annotations
 
-import base64
-import binascii
 import dataclasses
-import json
 from typing import TypeVar
 
 from storage_adapter import access
-from storage_adapter.access import AccessPolicy, Grant, GranteeKind, ItemFacts, Permission
+from storage_adapter.access import AccessPolicy, Grant, ItemFacts, Permission
 from storage_adapter.backends.filesystem.catalogue import Catalogue, Level, Node
-from storage_adapter.errors import InvalidArgument, NameConflict
+from storage_adapter.errors import NameConflict
 from storage_adapter.types import ContainerId, ContainerMeta, FileMeta, Item
 
 # The principal's permissions on an item; None when the backend does not enforce (every answer unchanged).
 Held = frozenset[Permission] | None
 
 ItemT = TypeVar("ItemT", FileMeta, ContainerMeta)
-
-PageKey = tuple[str, int, str]  # (item id, grantee kind, grantee id): ListSharedWithMe's order
 
 
 class Gate:
@@ -128,19 +123,3 @@ def _facts(chain: list[Level], at: int = 0) -> ItemFacts:
         [each.owner_id for each in chain[at + 1 :] if each.owner_id],
         is_root=level.is_root and not level.is_file,
     )
-
-
-def page_token(grant: Grant) -> str:
-    """Opaque to callers: the last entry of the page, after which the next page starts."""
-    key = [grant.item_id, int(grant.grantee.kind), grant.grantee.id]
-    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode()
-
-
-def page_key(token: str) -> PageKey | None:
-    if not token:
-        return None
-    try:
-        item_id, kind, grantee_id = json.loads(base64.urlsafe_b64decode(token.encode()))
-        return (str(item_id), int(GranteeKind(kind)), str(grantee_id))
-    except (binascii.Error, UnicodeError, ValueError, TypeError):
-        raise InvalidArgument("page_token", "not a page token of this adapter") from None

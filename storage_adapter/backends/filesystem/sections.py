@@ -32,7 +32,7 @@ from storage_adapter import access, locks, name_variants
 from storage_adapter.access import AccessPolicy, Grant, Grantee, Role
 from storage_adapter.backends.base import Clock, FileReader
 from storage_adapter.backends.filesystem.catalogue import Catalogue, Node
-from storage_adapter.backends.filesystem.gate import Gate, Held, page_key, page_token, shown
+from storage_adapter.backends.filesystem.gate import Gate, Held, shown
 from storage_adapter.backends.filesystem.state import StateDir
 from storage_adapter.backends.filesystem.streams import FileChunks, StagedFile
 from storage_adapter.backends.filesystem.tree import Tree, new_id, new_version, with_new_contents
@@ -357,7 +357,7 @@ class Sections:
     def list_shared_with_me(self, size: int, token: str) -> tuple[list[tuple[Item, Grant]], str]:
         principal = access.current_principal()
         access.require_identified(principal)
-        after = page_key(token)
+        after = access.shared_page_after(token)
         grantees = access.grantees_of(principal)
         page: list[tuple[Item, Grant]] = []
         while True:  # one batch is enough unless items were found gone on disk: those are skipped (and forgotten)
@@ -369,7 +369,7 @@ class Sections:
                 except NotFound:
                     continue
                 if len(page) == size:  # one more entry exists: the page ends here
-                    return page, page_token(page[-1][1])
+                    return page, access.shared_page_token(page[-1][1])
                 seen = self.gate.readable(node, _item(node, self.clock()))
                 assert seen is not None  # the grant itself lets the principal read it
                 page.append((seen, grant))

@@ -9,9 +9,6 @@ same transaction. Deleting an item deletes its grants (ON DELETE CASCADE).
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from datetime import datetime
 
 from storage_adapter import access
@@ -21,8 +18,6 @@ from storage_adapter.backends.sql.guard import GRANT_COLUMNS, Guard, grant_of, r
 from storage_adapter.errors import InvalidArgument, TooLarge
 from storage_adapter.timestamps import to_us
 from storage_adapter.types import Item, Principal
-
-PageKey = tuple[str, int, str]  # (item id, grantee kind, grantee id): ListSharedWithMe's order
 
 
 def list_grants(tx: Tx, item_id: str, is_file: bool, guard: Guard) -> list[Grant]:
@@ -84,7 +79,7 @@ def list_shared_with_me(
     for the page (the `grants_grantee` index), then one per item for its permissions. Run in a SNAPSHOT."""
     principal = guard.principal
     access.require_identified(principal)
-    after = _page_key(page_token) or ("", -1, "")
+    after = access.shared_page_after(page_token) or ("", -1, "")
     groups = sorted(principal.groups)
     in_groups = f" OR (grants.grantee_kind = ? AND grants.grantee_id IN ({', '.join('?' * len(groups))}))"
     rows = tx.all(
@@ -116,7 +111,7 @@ def list_shared_with_me(
         assert item is not None  # the grant itself lets the principal read it
         page.append((item, grant))
     more = len(rows) > page_size
-    return page, _page_token(_key_of(page[-1][1])) if more else ""
+    return page, access.shared_page_token(page[-1][1]) if more else ""
 
 
 def _grant(tx: Tx, item_id: str, grantee: Grantee) -> Grant | None:
@@ -129,22 +124,3 @@ def _grant(tx: Tx, item_id: str, grantee: Grantee) -> Grant | None:
 
 def _grantee(grant: Grant) -> Grantee:
     return grant.grantee
-
-
-def _key_of(grant: Grant) -> PageKey:
-    return (grant.item_id, int(grant.grantee.kind), grant.grantee.id)
-
-
-def _page_token(key: PageKey) -> str:
-    """Opaque to callers: the last entry of the page, after which the next page starts."""
-    return base64.urlsafe_b64encode(json.dumps(list(key)).encode()).decode()
-
-
-def _page_key(token: str) -> PageKey | None:
-    if not token:
-        return None
-    try:
-        item_id, kind, grantee_id = json.loads(base64.urlsafe_b64decode(token.encode()))
-        return (str(item_id), int(GranteeKind(kind)), str(grantee_id))
-    except (binascii.Error, UnicodeError, ValueError, TypeError):
-        raise InvalidArgument("page_token", "not a page token of this adapter") from None
