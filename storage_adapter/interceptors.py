@@ -78,7 +78,7 @@ def _admit(authorized: bool, context: grpc.aio.ServicerContext) -> None:
     access checks (access.py). Runs in the RPC's own task, so the binding ends with the call."""
     if not authorized:
         _refuse()
-    access.bind_principal(principal.from_metadata(context.invocation_metadata(), required=False))
+    access.bind_principal(principal.from_metadata(context.invocation_metadata()))
 
 
 def _wrap(handler: grpc.RpcMethodHandler, method: str, authorized: bool) -> grpc.RpcMethodHandler:

@@ -41,14 +41,14 @@ def groups(raw: str | bytes) -> frozenset[str]:
     return frozenset(names)
 
 
-def from_metadata(metadata: Iterable[tuple[str, str | bytes]] | None, *, required: bool) -> Principal:
+def from_metadata(metadata: Iterable[tuple[str, str | bytes]] | None) -> Principal:
+    """The call's principal (with an empty user id when none is sent); INVALID_ARGUMENT if malformed.
+    Parsed once per call, by the interceptor (access.bind_principal)."""
     entries = dict(metadata or ())
     user_id = entries.get(PRINCIPAL_ID_KEY, "")
     raw_name = entries.get(PRINCIPAL_NAME_KEY, b"")
     if isinstance(user_id, bytes) or (user_id and not _USER_ID.fullmatch(user_id)):
         raise InvalidArgument(PRINCIPAL_ID_KEY, "the principal id is 1-256 printable ASCII characters")
-    if required and not user_id:
-        raise InvalidArgument(PRINCIPAL_ID_KEY, "this call needs the principal's user id in metadata")
     try:
         name = raw_name.decode("utf-8") if isinstance(raw_name, bytes) else raw_name
     except UnicodeDecodeError:
@@ -56,3 +56,10 @@ def from_metadata(metadata: Iterable[tuple[str, str | bytes]] | None, *, require
     if len(name) > 256:
         raise InvalidArgument(PRINCIPAL_NAME_KEY, "the principal's name is longer than 256 characters")
     return Principal(user_id=user_id, display_name=name, groups=groups(entries.get(PRINCIPAL_GROUPS_KEY, "")))
+
+
+def required(principal: Principal) -> Principal:
+    """`principal`, if it names a user: INVALID_ARGUMENT otherwise (a call that records an owner or author)."""
+    if not principal.user_id:
+        raise InvalidArgument(PRINCIPAL_ID_KEY, "this call needs the principal's user id in metadata")
+    return principal

@@ -23,9 +23,12 @@ from wopi_proto.storage_v1 import storage_pb2_grpc as pb_grpc
 Context = grpc.aio.ServicerContext
 
 
-def _principal(context: Context, *, required: bool = False) -> Principal:
-    """The principal to record as owner or author; its groups only decide access (access.current_principal)."""
-    caller = principal.from_metadata(context.invocation_metadata(), required=required)
+def _principal(*, required: bool = False) -> Principal:
+    """The call's principal (parsed once, by the interceptor), to record as owner or author; its groups only
+    decide access (access.current_principal)."""
+    caller = access.current_principal()
+    if required:
+        principal.required(caller)
     return dataclasses.replace(caller, groups=frozenset())
 
 
@@ -88,7 +91,7 @@ class StorageServicer(pb_grpc.StorageServiceServicer):
             file_id = validation.file_id(header.file_id, "header.file_id")
             preconditions = convert.preconditions(header.preconditions, self.caps, "header.preconditions")
             async with self.gate.upload():  # passed before the backend opens anything for the upload
-                meta = await self.backend.write_file(file_id, preconditions, stream.chunks(), _principal(context))
+                meta = await self.backend.write_file(file_id, preconditions, stream.chunks(), _principal())
         except StorageError:
             await stream.drain()
             raise
@@ -100,7 +103,7 @@ class StorageServicer(pb_grpc.StorageServiceServicer):
         idle_timeout = self.stream_idle_timeout
         stream: ContentStream[pb.CreateFileHeader] = ContentStream(request_iterator, self.caps, idle_timeout)
         try:
-            owner = _principal(context, required=True)
+            owner = _principal(required=True)
             header = await stream.header()
             container_id = validation.container_id(header.container_id, "header.container_id")
             name = validation.name(header.name, self.caps, "header.name")
@@ -121,7 +124,7 @@ class StorageServicer(pb_grpc.StorageServiceServicer):
             validation.file_id(request.file_id),
             validation.name(request.new_name, self.caps, "new_name"),
             convert.preconditions(request.preconditions, self.caps, "preconditions"),
-            _principal(context),
+            _principal(),
             use_free_variant=self._free_variant(request.use_free_variant),
         )
         return convert.file_info(meta)
@@ -154,7 +157,7 @@ class StorageServicer(pb_grpc.StorageServiceServicer):
             validation.file_id(request.file_id),
             validation.lock_id(request.lock_id, self.caps),
             validation.ttl(request.ttl.ToTimedelta(), self.caps),
-            _principal(context),
+            _principal(),
         )
         return pb.LockResponse(file=convert.file_info(meta))
 
@@ -178,7 +181,7 @@ class StorageServicer(pb_grpc.StorageServiceServicer):
             validation.lock_id(request.old_lock_id, self.caps, "old_lock_id"),
             validation.lock_id(request.lock_id, self.caps),
             validation.ttl(request.ttl.ToTimedelta(), self.caps),
-            _principal(context),
+            _principal(),
         )
         return pb.LockResponse(file=convert.file_info(meta))
 
@@ -204,7 +207,7 @@ class StorageServicer(pb_grpc.StorageServiceServicer):
         parent_id = validation.container_id(request.parent_container_id, "parent_container_id")
         name = validation.name(request.name, self.caps)
         await self._require_depth_below_limit(parent_id)
-        container = await self.backend.create_container(parent_id, name, _principal(context))
+        container = await self.backend.create_container(parent_id, name, _principal())
         return convert.container_info(container)
 
     async def RenameContainer(self, request: pb.RenameContainerRequest, context: Context) -> pb.ContainerInfo:
@@ -232,11 +235,11 @@ class StorageServicer(pb_grpc.StorageServiceServicer):
     # ---- per-user info ----
 
     async def GetUserInfo(self, request: pb.GetUserInfoRequest, context: Context) -> pb.UserInfo:
-        user = _principal(context, required=True)
+        user = _principal(required=True)
         return pb.UserInfo(user_info=await self.backend.get_user_info(user.user_id))
 
     async def SetUserInfo(self, request: pb.SetUserInfoRequest, context: Context) -> pb.UserInfo:
-        user = _principal(context, required=True)
+        user = _principal(required=True)
         user_info = validation.user_info(request.user_info, self.caps)
         await self.backend.set_user_info(user.user_id, user_info)
         return pb.UserInfo(user_info=user_info)
@@ -256,7 +259,7 @@ class StorageServicer(pb_grpc.StorageServiceServicer):
             validation.file_id(request.file_id),
             Version(request.version),
             convert.preconditions(request.preconditions, self.caps, "preconditions"),
-            _principal(context),
+            _principal(),
         )
         return convert.file_info(meta)
 
@@ -271,7 +274,7 @@ class StorageServicer(pb_grpc.StorageServiceServicer):
         self._require_access_control()
         item, is_file = _item_named(request)
         grantee, role = convert.grantee(request.grantee), convert.role(request.role)
-        return convert.grant(await self.backend.grant_access(item, is_file, grantee, role, _principal(context)))
+        return convert.grant(await self.backend.grant_access(item, is_file, grantee, role, _principal()))
 
     async def RevokeAccess(self, request: pb.RevokeAccessRequest, context: Context) -> pb.RevokeAccessResponse:
         self._require_access_control()

@@ -100,6 +100,16 @@ _GRANT_COLUMNS = "item_id, grantee_kind, grantee_id, role, granted_by_id, grante
 # More levels than any path can have (PATH_MAX is 4096 bytes, a level at least 2 of them): bounds a cycle.
 _MAX_LEVELS = 4096
 
+# A node (depth 0) and the nodes above it, one row a level, up to _MAX_LEVELS (a cycle, which our writes never
+# make, ends there): the recursive part of every query that walks an item's chain of parents in one statement.
+_CHAIN = """
+            WITH RECURSIVE chain (node_id, up, depth) AS (
+                SELECT id, parent_id, 0 FROM nodes WHERE id = ?
+                UNION ALL
+                SELECT nodes.id, nodes.parent_id, chain.depth + 1 FROM nodes JOIN chain ON nodes.id = chain.up
+                WHERE chain.depth < ?
+            )"""
+
 
 @dataclass(frozen=True)
 class Level:
@@ -230,13 +240,7 @@ class Catalogue:
         """The nodes above `node_id`, the direct parent first, in one query whatever the depth (GetAncestors, and
         telling moves apart). A cycle (which our writes never make) ends it."""
         rows = self._db.execute(
-            f"""
-            WITH RECURSIVE chain (node_id, up, depth) AS (
-                SELECT id, parent_id, 0 FROM nodes WHERE id = ?
-                UNION ALL
-                SELECT nodes.id, nodes.parent_id, chain.depth + 1 FROM nodes JOIN chain ON nodes.id = chain.up
-                WHERE chain.depth < ?
-            )
+            f"""{_CHAIN}
             SELECT {_NODE_COLUMNS} FROM chain JOIN nodes ON nodes.id = chain.node_id
             WHERE chain.depth > 0 ORDER BY chain.depth
             """,
@@ -257,13 +261,7 @@ class Catalogue:
         grants (users first, then by id): in one query whatever the depth, like `ancestors`. Empty if there is
         no such node. A cycle (which our writes never make) ends it."""
         rows = self._db.execute(
-            f"""
-            WITH RECURSIVE chain (node_id, up, depth) AS (
-                SELECT id, parent_id, 0 FROM nodes WHERE id = ?
-                UNION ALL
-                SELECT nodes.id, nodes.parent_id, chain.depth + 1 FROM nodes JOIN chain ON nodes.id = chain.up
-                WHERE chain.depth < ?
-            )
+            f"""{_CHAIN}
             SELECT chain.node_id, nodes.is_file, nodes.owner_id, chain.up IS NULL, {_GRANT_COLUMNS}
             FROM chain JOIN nodes ON nodes.id = chain.node_id LEFT JOIN grants ON grants.item_id = chain.node_id
             ORDER BY chain.depth, grants.grantee_kind, grants.grantee_id
