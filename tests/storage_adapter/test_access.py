@@ -114,11 +114,11 @@ def test_every_rpc_has_an_entry_in_the_permission_table() -> None:
 )
 def test_principal_groups_parse(raw: str, expected: set[str]) -> None:
     metadata = [(principal.PRINCIPAL_ID_KEY, "bob"), (principal.PRINCIPAL_GROUPS_KEY, raw)]
-    assert principal.from_metadata(metadata, required=True).groups == expected
+    assert principal.required(principal.from_metadata(metadata)).groups == expected
 
 
 @pytest.mark.parametrize("raw", ["a b", "a,,b", ",", "a,", ",".join(["g"] * 257), "x" * 257, "é", b"team"])
 def test_malformed_principal_groups_are_invalid_argument(raw: str | bytes) -> None:
     with pytest.raises(InvalidArgument) as error:
-        principal.from_metadata([(principal.PRINCIPAL_GROUPS_KEY, raw)], required=False)
+        principal.from_metadata([(principal.PRINCIPAL_GROUPS_KEY, raw)])
     assert error.value.field == principal.PRINCIPAL_GROUPS_KEY
