@@ -35,7 +35,7 @@ import grpc
 import uvicorn
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from wopi_frontend import dev_login, run_state
+from wopi_frontend import dev_login, run_state, storage_permissions
 from wopi_frontend.app import create_asgi_app
 from wopi_frontend.http_protocol import LISTEN_BACKLOG, MAX_REQUEST_HEAD_BYTES, TimedHttpToolsProtocol
 from wopi_frontend.settings import FrontendSettings, local_secret
@@ -209,17 +209,18 @@ async def _resolve_file(storage: StorageClient, file: str, create: bool, user: P
 
 
 async def _token(settings: FrontendSettings, args: argparse.Namespace) -> dict[str, object]:
-    user = Principal(args.user, args.display_name or args.user)
+    user = Principal(args.user, args.display_name or args.user, tuple(args.group or ()))
     storage = StorageClient(settings.storage_target, settings.storage_secret, timeout=settings.storage_timeout)
     try:
         file_id = await _resolve_file(storage, args.file, args.create, user)
+        # As the host page does: never more than storage lets this user do with the file.
+        info = await storage.stat_file(file_id, user)
+        permissions = await storage_permissions.allowed(storage, PERMISSION_SETS[args.permission], user, info)
     except StorageCallError as error:
         raise SystemExit(f"wopi-host: storage at {settings.storage_target}: {error}") from None
     finally:
         await storage.close()
-    token, claims = TokenIssuer(settings.token_key, settings.token_ttl).issue(
-        user, FileId(file_id), PERMISSION_SETS[args.permission]
-    )
+    token, claims = TokenIssuer(settings.token_key, settings.token_ttl).issue(user, FileId(file_id), permissions)
     return {
         "wopi_src": f"{settings.base_url}/wopi/files/{file_id}",
         "access_token": token,
@@ -298,6 +299,7 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--create", action="store_true", help="create an empty file of that name if missing")
     token.add_argument("--user", default="local-user")
     token.add_argument("--display-name", default="")
+    token.add_argument("--group", action="append", help="a group the user is in (repeatable)")
     token.add_argument("--permission", choices=sorted(PERMISSION_SETS), default="edit")
     token.add_argument("--public-url", default=None)
     token.set_defaults(handler=command_token)

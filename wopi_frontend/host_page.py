@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl, urlsplit
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from wopi_frontend import pages
+from wopi_frontend import pages, storage_permissions
 from wopi_frontend.context import WopiContext, context_of
 from wopi_frontend.discovery import Action, Discovery
 from wopi_frontend.errors import WopiError
@@ -39,7 +39,7 @@ from wopi_frontend.routes.page_support import (
     valid_id,
 )
 from wopi_frontend.storage_client import StorageCallError
-from wopi_frontend.tokens import AccessToken, TokenInvalid
+from wopi_frontend.tokens import AccessToken, TokenInvalid, TokenTooLarge
 from wopi_frontend.types import PERMISSION_SETS, FileId, Permission, Principal
 from wopi_proto.storage_v1 import storage_pb2 as pb
 
@@ -151,6 +151,7 @@ def render_host_page(
     favicon = action.favicon_url or pages.static_url(settings, "favicon.svg")
     nonce = secrets.token_urlsafe(16)
     identified = session.user is not None
+    can_edit = Permission.EDIT in session.permissions
     config = {
         "frameOrigin": frame_origin,
         "trustedOrigins": trusted,
@@ -159,11 +160,11 @@ def render_host_page(
         "brand": settings.brand_name,
         "name": info.name,
         "closeUrl": context.browser_url(info.parent_container_id),
-        "editUrl": context.host_page_url(info.file_id, "edit") if identified else None,
+        "editUrl": context.host_page_url(info.file_id, "edit") if identified and can_edit else None,
         "versionsUrl": f"{settings.base_url}/browse/versions/{info.file_id}" if identified else None,
         "shareLinks": [
             {"label": "View", "url": context.host_page_url(info.file_id, "view")},
-            {"label": "Edit", "url": context.host_page_url(info.file_id, "edit")},
+            *([{"label": "Edit", "url": context.host_page_url(info.file_id, "edit")}] if can_edit else []),
         ],
     }
     document = pages.render(
@@ -208,8 +209,18 @@ async def _host_page(request: Request, context: WopiContext, user: Principal) ->
     if not valid_id(file_id):
         return pages.message_page(context.settings, "Not found", "There is no such document.", status_code=404)
     info = await context.storage.stat_file(file_id, user)
-    permissions = PERMISSION_SETS[ACTIONS[wanted][1]]
-    token, claims = context.tokens.issue(user, FileId(file_id), permissions)
+    # What the action asks for, narrowed to what storage lets this user do: a viewer asking to edit gets a view
+    # token, and the page frames the viewer (_resolve_action).
+    wanted_permissions = PERMISSION_SETS[ACTIONS[wanted][1]]
+    permissions = await storage_permissions.allowed(context.storage, wanted_permissions, user, info)
+    try:
+        token, claims = context.tokens.issue(user, FileId(file_id), permissions)
+    except TokenTooLarge:
+        text = (
+            "Your user id, name and groups together are too long for the access token an office editor carries "
+            "in its URLs. Ask the administrator to have the sign-in proxy send fewer groups."
+        )
+        return pages.message_page(context.settings, "This document cannot be opened", text, status_code=403, user=user)
     session = Session(user, token, claims.expires_ms, permissions)
     return render_host_page(request, context, info, wanted, session, "'self'")
 

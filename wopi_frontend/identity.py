@@ -8,6 +8,8 @@ The WOPI routes know their user from the access token. The pages people open in 
   `-Name` header: `X-Forwarded-User` -> `X-Forwarded-Name`, `Remote-User` -> `Remote-Name` (a name ending in
   `-User` has that ending replaced; any other gets `-Name` appended). The front-end must then be reachable only
   through that proxy, which must strip both headers from what clients send.
+  The user's groups, when the proxy sends them, come from `groups_header` (WOPI_GROUPS_HEADER, e.g.
+  `X-Forwarded-Groups`): comma-separated group ids, which the proxy must strip from clients' requests too.
 - `dev_user` (WOPI_DEV_USER): in development, one fixed user, granted only to a browser that opened the login
   link printed at start-up (`dev_login.py`; `dev_login_secret`). Without a secret the pages refuse everyone,
   unless `dev_login_required` is switched off, in which case everyone who reaches the port is that user.
@@ -18,6 +20,7 @@ so a misrouted request never falls back to the development user.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 
@@ -28,7 +31,35 @@ from wopi_frontend.settings import FrontendSettings
 from wopi_frontend.text import MAX_DISPLAY_NAME, clean_display_name
 from wopi_frontend.types import Principal
 
-_USER_ID = re.compile(r"[\x21-\x7e]{1,256}")  # as the sessions API: printable ASCII, no spaces
+USER_ID = re.compile(r"[\x21-\x7e]{1,256}")  # as storage's x-wopi-principal-id: printable ASCII, no spaces
+GROUP_ID = re.compile(r"[\x21-\x2b\x2d-\x7e]{1,256}")  # as storage's x-wopi-principal-groups: no space, no comma
+# Groups travel in every access token, and a token must stay under tokens.MAX_TOKEN_LENGTH characters (WOPI
+# clients put it in URLs): this many characters of group ids (joined by commas) leave room for the rest.
+MAX_GROUPS_TEXT = 1024
+logger = logging.getLogger(__name__)
+
+
+class TooManyGroups(ValueError):
+    """The group ids add up to more than MAX_GROUPS_TEXT characters."""
+
+
+def parse_groups(values: list[str]) -> tuple[str, ...]:
+    """Group ids from header values (comma-separated; several header lines count as one list): trimmed,
+    duplicates dropped, in the order given. An id storage would refuse (a space inside, too long) is left out
+    with a warning: leaving a group out can only take access away, never give it."""
+    groups: dict[str, None] = {}
+    for value in values:
+        for part in value.split(","):
+            group = part.strip()
+            if not group:
+                continue
+            if GROUP_ID.fullmatch(group):
+                groups[group] = None
+            else:
+                logger.warning("a group id that storage cannot take was left out: %r", group[:64])
+    if sum(len(group) + 1 for group in groups) - 1 > MAX_GROUPS_TEXT:
+        raise TooManyGroups(f"the group ids add up to more than {MAX_GROUPS_TEXT} characters")
+    return tuple(groups)
 
 
 @dataclass(frozen=True)
@@ -68,7 +99,7 @@ def identify(request: Request, settings: FrontendSettings) -> Principal:
     header = settings.identity_header
     if header:
         user_id = _single(request, header)
-        if user_id is None or not _USER_ID.fullmatch(user_id):
+        if user_id is None or not USER_ID.fullmatch(user_id):
             raise IdentityMissing(
                 "You are not signed in",
                 f"This server takes the signed-in user from the {header} request header, set by the reverse "
@@ -77,7 +108,18 @@ def identify(request: Request, settings: FrontendSettings) -> Principal:
                 "to check the proxy's configuration.",
             )
         name = _single(request, display_name_header(header))
-        return Principal(user_id, _decode_name(name) if name else user_id)
+        groups: tuple[str, ...] = ()
+        if settings.groups_header:
+            try:
+                groups = parse_groups(request.headers.getlist(settings.groups_header))
+            except TooManyGroups:
+                raise IdentityMissing(
+                    "Your account is in too many groups",
+                    f"The {settings.groups_header} header names groups whose ids add up to more than "
+                    f"{MAX_GROUPS_TEXT} characters, more than fit in the access token an office editor carries. "
+                    "Ask the administrator to have the proxy send only the groups documents are shared with.",
+                ) from None
+        return Principal(user_id, _decode_name(name) if name else user_id, groups)
     if settings.dev_user:
         if dev_login.enabled(settings):
             if not dev_login.has_session(request, settings):

@@ -2,7 +2,11 @@
 
 POST /api/v1/sessions
 Authorization: Bearer <WOPI_API_KEY>
-{"file_id": "...", "user_id": "...", "display_name": "...", "permission": "view" | "edit"}
+{"file_id": "...", "user_id": "...", "display_name": "...", "groups": ["..."], "permission": "view" | "edit"}
+
+`groups` (optional): the user's group ids, for grants that storage gives to groups. The token carries them.
+The token's permissions are what was asked for AND what storage lets this user do (403 when `edit` was asked
+for and storage does not let them edit).
 
 200 {"wopi_src": ..., "access_token": ..., "access_token_ttl": ..., "host_page_url": ...}
 """
@@ -12,6 +16,7 @@ from __future__ import annotations
 import hmac
 import json
 import re
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -19,17 +24,28 @@ from starlette.responses import JSONResponse, Response
 from wopi_frontend import storage_permissions
 from wopi_frontend.context import context_of
 from wopi_frontend.errors import WopiError
+from wopi_frontend.identity import GROUP_ID, MAX_GROUPS_TEXT, USER_ID, TooManyGroups, parse_groups
 from wopi_frontend.requests import small_body
 from wopi_frontend.text import MAX_DISPLAY_NAME, clean_display_name
+from wopi_frontend.tokens import TokenTooLarge
 from wopi_frontend.types import PERMISSION_SETS, FileId, Permission, Principal
 
-_USER_ID = re.compile(r"[\x21-\x7e]{1,256}")
 _FILE_ID = re.compile(r"[A-Za-z0-9_-]{1,256}")
 MAX_BODY_BYTES = 16 * 1024
 
 
 def _error(status: int, message: str) -> Response:
     return JSONResponse({"error": message}, status_code=status)
+
+
+def _groups(value: Any) -> tuple[str, ...] | None:
+    """The `groups` field, or None when it is not a list of valid group ids that fits in a token."""
+    if not isinstance(value, list) or not all(isinstance(group, str) and GROUP_ID.fullmatch(group) for group in value):
+        return None
+    try:
+        return parse_groups(value)
+    except TooManyGroups:
+        return None
 
 
 async def create_session(request: Request) -> Response:
@@ -53,22 +69,30 @@ async def create_session(request: Request) -> Response:
     permission = body.get("permission", "view")
     if not isinstance(file_id, str) or not _FILE_ID.fullmatch(file_id):
         return _error(400, "file_id must be a storage file id")
-    if not isinstance(user_id, str) or not _USER_ID.fullmatch(user_id):
+    if not isinstance(user_id, str) or not USER_ID.fullmatch(user_id):
         return _error(400, "user_id must be 1-256 printable ASCII characters")
     if not isinstance(display_name, str) or len(display_name) > MAX_DISPLAY_NAME:
         return _error(400, f"display_name must be a string of at most {MAX_DISPLAY_NAME} characters")
     if not isinstance(permission, str) or permission not in PERMISSION_SETS:
         return _error(400, f"permission must be one of {', '.join(PERMISSION_SETS)}")
-    display_name = clean_display_name(display_name)
-    user = Principal(user_id, display_name)
+    groups = _groups(body.get("groups", []))
+    if groups is None:
+        return _error(
+            400,
+            "groups must be a list of group ids (1-256 printable ASCII characters, no space or comma), "
+            f"at most {MAX_GROUPS_TEXT} characters in all",
+        )
+    user = Principal(user_id, clean_display_name(display_name), groups)
     # Stat as that user: 404 for an unknown file, or (with access control) one this user may not read.
     info = await context.storage.stat_file(file_id, user)
     wanted = PERMISSION_SETS[permission]
-    if Permission.EDIT in wanted and Permission.EDIT not in storage_permissions.effective(
-        wanted, await context.storage.capabilities(), info
-    ):
+    allowed = await storage_permissions.allowed(context.storage, wanted, user, info)
+    if Permission.EDIT in wanted and Permission.EDIT not in allowed:
         return _error(403, "storage does not let this user edit the file: ask for permission view")
-    token, claims = context.tokens.issue(user, FileId(file_id), wanted)
+    try:
+        token, claims = context.tokens.issue(user, FileId(file_id), allowed)
+    except TokenTooLarge:
+        return _error(400, "user_id, display_name and groups together are too long for an access token")
     return JSONResponse(
         {
             "wopi_src": context.wopi_src(file_id),

@@ -61,6 +61,11 @@ class FrontendSettings:
     # Who uses the file browser and host pages: the user named by this request header, set by a trusted
     # reverse proxy that authenticates people (e.g. X-Forwarded-User), or, in development, one fixed user.
     identity_header: str | None = None
+    # The header in which that proxy names the user's groups, comma-separated (e.g. X-Forwarded-Groups, as
+    # oauth2-proxy sends it; Remote-Groups, as Authelia does): storage applies grants to a group to its members.
+    # Only with identity_header, and only when the proxy strips it from what clients send: never derived from
+    # identity_header, so that a proxy set up before groups existed cannot be made to pass on a forged one.
+    groups_header: str | None = None
     dev_user: str | None = None
     # The development user is granted only to a browser that opened the login link `/login?token=<secret>`
     # (`wopi-host run` and `wopi-host frontend` make a secret per run and print the link). Never logged.
@@ -92,6 +97,8 @@ class FrontendSettings:
             raise ValueError("discovery_refresh must be between 12 and 24 hours (43200-86400 seconds)")
         if self.wopi_client not in ("auto", "office", "collabora", "onlyoffice"):
             raise ValueError("wopi_client must be auto, office, collabora or onlyoffice")
+        if self.groups_header is not None and self.identity_header is None:
+            raise ValueError("groups_header needs identity_header: groups come from the same authenticating proxy")
         if self.discovery_url is not None and urlsplit(self.discovery_url).scheme not in ("http", "https"):
             raise ValueError("discovery_url must be an http(s) URL")
 

@@ -9,8 +9,12 @@ everything and the token alone decides (as before access control existed).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-from wopi_frontend.types import Permission
+import grpc
+
+from wopi_frontend.storage_client import StorageCallError, StorageClient
+from wopi_frontend.types import Permission, Principal
 from wopi_proto.storage_v1 import storage_pb2 as pb
 
 
@@ -43,3 +47,56 @@ def effective(
     if not caps.access_control:
         return granted
     return granted & from_storage(info.permissions, parent.permissions if parent is not None else None)
+
+
+async def allowed(
+    storage: StorageClient, granted: Iterable[Permission], user: Principal, info: pb.FileInfo
+) -> frozenset[Permission]:
+    """`granted` limited to what storage lets `user` do with the file `info` (read as that user). CREATE is about
+    the file's folder, so it costs one more call, made only with access control and when `granted` has CREATE;
+    a folder the user may not read (a file shared on its own) backs no CREATE."""
+    granted = frozenset(granted)
+    caps = await storage.capabilities()
+    parent = None
+    if caps.access_control and Permission.CREATE in granted:
+        try:
+            parent = await storage.get_container(info.parent_container_id, user)
+        except StorageCallError as error:
+            if error.code != grpc.StatusCode.NOT_FOUND:
+                raise
+    return effective(granted, caps, info, parent)
+
+
+@dataclass(frozen=True)
+class BrowserActions:
+    """What the file browser offers a user for one file or folder: the one place its pages decide which links,
+    menus and forms to show. Storage still checks every action; this only keeps refused ones out of sight."""
+
+    edit: bool  # a file: open it for editing (a save needs write and lock)
+    rename: bool
+    delete: bool
+    create: bool  # a folder: upload and new documents
+    new_folder: bool  # a folder: new folders (create and the adapter's containers)
+    see_sharing: bool  # the Share dialog: who has access (read-only without manage_sharing)
+    manage_sharing: bool  # add, change and remove grants
+
+
+def actions_for(caps: pb.Capabilities, permissions: pb.Permissions, *, is_container: bool) -> BrowserActions:
+    """The actions on an item with storage's `permissions` for the user. Without access control storage allows
+    everything but sharing, whatever `permissions` says (an older adapter leaves it unset), and its sharing RPCs
+    are UNIMPLEMENTED, so there is no Share dialog. Folders are renamed, deleted and made only where the adapter
+    has containers."""
+    if not caps.access_control:
+        permissions = pb.Permissions(
+            read=True, write=True, lock=True, rename=True, delete=True, create_children=is_container
+        )
+    folders = caps.containers or not is_container
+    return BrowserActions(
+        edit=not is_container and permissions.write and permissions.lock,
+        rename=folders and permissions.rename,
+        delete=folders and permissions.delete,
+        create=is_container and permissions.create_children,
+        new_folder=is_container and caps.containers and permissions.create_children,
+        see_sharing=caps.access_control and permissions.read,
+        manage_sharing=caps.access_control and permissions.manage_sharing,
+    )

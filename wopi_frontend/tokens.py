@@ -26,6 +26,11 @@ class TokenInvalid(Exception):
     """The token is malformed, forged, or expired. The reason is for logs, never for the response."""
 
 
+class TokenTooLarge(ValueError):
+    """The claims do not fit in MAX_TOKEN_LENGTH characters (a user in very many groups: identity.py bounds
+    them so that this does not happen)."""
+
+
 def _b62encode(data: bytes) -> str:
     number = int.from_bytes(b"\x01" + data, "big")  # the leading 1 keeps leading zero bytes
     digits = []
@@ -77,18 +82,20 @@ class TokenIssuer:
         now = int(time.time() * 1000) if now_ms is None else now_ms
         expires = now + self._ttl_ms if not_after_ms is None else min(now + self._ttl_ms, not_after_ms)
         token = AccessToken(user, file_id, frozenset(permissions), expires)
-        payload = json.dumps(
-            {
-                "u": user.user_id,
-                "n": user.display_name,
-                "f": file_id,
-                "p": sorted(permission.value for permission in permissions),
-                "e": expires,
-            },
-            separators=(",", ":"),
-            ensure_ascii=False,
-        ).encode()
-        return FORMAT + _b62encode(payload + self._mac(payload)), token
+        claims: dict[str, object] = {
+            "u": user.user_id,
+            "n": user.display_name,
+            "f": file_id,
+            "p": sorted(permission.value for permission in permissions),
+            "e": expires,
+        }
+        if user.groups:
+            claims["g"] = list(user.groups)  # absent without groups: shorter tokens, and older tokens still read
+        payload = json.dumps(claims, separators=(",", ":"), ensure_ascii=False).encode()
+        text = FORMAT + _b62encode(payload + self._mac(payload))
+        if len(text) > MAX_TOKEN_LENGTH:
+            raise TokenTooLarge(f"the token would be {len(text)} characters, more than {MAX_TOKEN_LENGTH}")
+        return text, token
 
     def verify(self, text: str, *, now_ms: int | None = None) -> AccessToken:
         """The token's claims, or TokenInvalid. Checks the MAC in constant time before reading anything."""
@@ -100,8 +107,13 @@ class TokenIssuer:
             raise TokenInvalid("bad signature")
         try:
             claims = json.loads(payload)
+            if not isinstance(claims, dict):
+                raise TypeError("the claims are not an object")
+            groups = claims.get("g", [])
+            if not isinstance(groups, list):
+                raise TypeError("groups are not a list")
             token = AccessToken(
-                Principal(str(claims["u"]), str(claims["n"])),
+                Principal(str(claims["u"]), str(claims["n"]), tuple(str(group) for group in groups)),
                 FileId(str(claims["f"])),
                 frozenset(Permission(value) for value in claims["p"]),
                 int(claims["e"]),

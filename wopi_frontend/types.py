@@ -30,7 +30,9 @@ PERMISSION_SETS: dict[str, frozenset[Permission]] = {
 
 @dataclass(frozen=True)
 class Principal:
-    """The end user, as the access token names them."""
+    """The end user, as the access token names them: storage decides what they may do from the id and the
+    groups (grants to a group apply to its members)."""
 
     user_id: str
     display_name: str = ""
+    groups: tuple[str, ...] = ()

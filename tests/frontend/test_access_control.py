@@ -8,16 +8,20 @@ that whatever bob cannot do is refused by storage's permissions, not by the toke
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import grpc
 import pytest
 
+from tests.frontend import discovery_samples as samples
+from tests.frontend.discovery_server import DiscoveryServer
 from tests.frontend.servers import WopiHost
-from tests.frontend.wopi import WopiFile, http, open_file, token_for
+from tests.frontend.wopi import WopiFile, http, issuer_of, open_file, token_for
 from wopi_frontend.storage_client import StorageClient
-from wopi_frontend.types import Principal
+from wopi_frontend.tokens import AccessToken
+from wopi_frontend.types import Permission, Principal
 from wopi_proto.storage_v1 import storage_pb2 as pb
 from wopi_proto.storage_v1 import storage_pb2_grpc as pb_grpc
 
@@ -160,7 +164,7 @@ def test_put_relative_token_is_limited_to_what_storage_allows(guarded_host: Wopi
     assert created.info()["UserCanWrite"] is True  # bob owns what he created
 
 
-def sessions(host: WopiHost, body: dict[str, str]) -> object:
+def sessions(host: WopiHost, body: dict[str, object]) -> object:
     return http.post(f"{host.url}/api/v1/sessions", json=body, headers={"Authorization": f"Bearer {API_KEY}"})
 
 
@@ -181,3 +185,98 @@ def test_sessions_api_refuses_what_storage_does_not_allow(guarded_host: WopiHost
 def test_healthz_needs_no_principal(guarded_host: WopiHost) -> None:
     """/healthz probes storage with GetCapabilities: with access control, a probe naming an item would fail."""
     assert http.get(f"{guarded_host.url}/healthz").status_code == 200
+
+
+# ---- groups, and the host page's tokens ----
+
+
+@pytest.fixture(scope="module")
+def proxied_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WopiHost]:
+    """Storage enforcing access control behind an identity proxy that names the user and their groups, with an
+    editor (Office's discovery: separate view and edit frames for .docx)."""
+    base = Path(tmp_path_factory.mktemp("wopi-proxied"))
+    with DiscoveryServer(samples.office()) as discovery:
+        environment = {
+            "WOPI_IDENTITY_HEADER": "X-Forwarded-User",
+            "WOPI_GROUPS_HEADER": "X-Forwarded-Groups",
+            "WOPI_API_KEY": API_KEY,
+            "WOPI_DISCOVERY_URL": discovery.url,
+        }
+        with WopiHost(base, storage_args=("--access-control",), **environment) as host:
+            yield host
+
+
+def share_with_group(host: WopiHost, file: WopiFile, group: str, role: pb.Role.ValueType) -> None:
+    request = pb.GrantAccessRequest(file_id=file.file_id, grantee=pb.Grantee(group_id=group), role=role)
+    _storage_call(host, "GrantAccess", request)
+
+
+def host_page(host: WopiHost, file: WopiFile, action: str, user: str, groups: str | None = None) -> object:
+    headers = {"X-Forwarded-User": user, **({"X-Forwarded-Groups": groups} if groups is not None else {})}
+    return http.get(f"{host.url}/host/{file.file_id}?action={action}", headers=headers)
+
+
+def page_token(host: WopiHost, page: object) -> AccessToken:
+    """The access token the host page posts to the editor, verified with the host's key."""
+    found = re.search(r'name="access_token" value="([0-9A-Za-z]+)"', page.text)  # type: ignore[attr-defined]
+    assert found, "the host page holds no access token"
+    return issuer_of(host).verify(found.group(1))
+
+
+def test_a_group_grant_reaches_the_groups_members(proxied_host: WopiHost, file_name: str) -> None:
+    """alice shares with the group `team` as editor: bob, whom the proxy names as a member, gets an edit token
+    that carries the group, and storage lets him save with it; without the group he gets nothing."""
+    name = file_name.replace(".wopitest", ".docx")
+    file = alices_file_in(proxied_host, alices_folder(proxied_host, "group-" + file_name), name, DOCUMENT)
+    share_with_group(proxied_host, file, "team", pb.ROLE_EDITOR)
+    assert host_page(proxied_host, file, "edit", "bob").status_code == 404  # type: ignore[attr-defined]
+    page = host_page(proxied_host, file, "edit", "bob", groups="staff, team")
+    assert page.status_code == 200  # type: ignore[attr-defined]
+    token = page_token(proxied_host, page)
+    assert token.user.groups == ("staff", "team") and Permission.EDIT in token.permissions
+    raw = re.search(r'name="access_token" value="([0-9A-Za-z]+)"', page.text).group(1)  # type: ignore[attr-defined,union-attr]
+    bob = file.with_token(raw)
+    assert bob.info()["UserCanWrite"] is True
+    assert bob.lock("bob-lock").status_code == 200
+    assert bob.put_file(b"saved by a member of team", lock="bob-lock").status_code == 200
+    assert file.contents() == b"saved by a member of team"
+
+
+def test_the_host_page_gives_a_viewer_a_view_token(proxied_host: WopiHost, file_name: str) -> None:
+    """A viewer who opens the edit link gets a token that can only view, and no edit link or edit share link on
+    the page: the token never grants more than storage allows."""
+    folder = alices_folder(proxied_host, "view-" + file_name)
+    file = alices_file_in(proxied_host, folder, file_name.replace(".wopitest", ".docx"), DOCUMENT)
+    share(proxied_host, file, "bob", pb.ROLE_VIEWER)
+    page = host_page(proxied_host, file, "edit", "bob")
+    assert page.status_code == 200  # type: ignore[attr-defined]
+    assert page_token(proxied_host, page).permissions == frozenset({Permission.VIEW})
+    assert "wordviewerframe" in page.text and "wordeditorframe" not in page.text  # type: ignore[attr-defined]
+    assert '"editUrl":null' in page.text.replace(" ", "")  # type: ignore[attr-defined]
+    assert "action=edit" not in page.text  # type: ignore[attr-defined]
+    owners = page_token(proxied_host, host_page(proxied_host, file, "edit", "alice"))
+    assert owners.permissions == frozenset(Permission)  # the owner: everything an edit token can hold
+
+
+def test_sessions_api_carries_groups(proxied_host: WopiHost, file_name: str) -> None:
+    """The sessions API takes the user's groups; the token it answers acts with them. Malformed groups are 400."""
+    file = alices_file_in(proxied_host, alices_folder(proxied_host, "api-" + file_name), file_name, DOCUMENT)
+    share_with_group(proxied_host, file, "readers", pb.ROLE_VIEWER)
+    body: dict[str, object] = {"file_id": file.file_id, "user_id": "carol", "permission": "view"}
+    assert sessions(proxied_host, body).status_code == 404  # type: ignore[arg-type,attr-defined]
+    answer = sessions(proxied_host, {**body, "groups": ["readers"]})  # type: ignore[arg-type]
+    assert answer.status_code == 200  # type: ignore[attr-defined]
+    assert WopiFile.from_session(proxied_host, answer.json()).contents() == DOCUMENT  # type: ignore[attr-defined]
+    edit = sessions(proxied_host, {**body, "groups": ["readers"], "permission": "edit"})  # type: ignore[arg-type]
+    assert edit.status_code == 403  # type: ignore[attr-defined]
+    for bad in ("readers", ["has space"], ["a,b"], [""], [7], ["g" * 257], [f"{n}" + "g" * 199 for n in range(6)]):
+        refused = sessions(proxied_host, {**body, "groups": bad})  # type: ignore[arg-type]
+        assert refused.status_code == 400, bad  # type: ignore[attr-defined]
+
+
+def test_too_many_groups_is_a_readable_refusal(proxied_host: WopiHost) -> None:
+    """Group ids that would not fit in an access token: a page that says so, not a broken editor later."""
+    groups = ",".join(f"group-{number:04}" for number in range(200))
+    response = http.get(f"{proxied_host.url}/", headers={"X-Forwarded-User": "bob", "X-Forwarded-Groups": groups})
+    assert response.status_code == 403
+    assert "too many groups" in response.text

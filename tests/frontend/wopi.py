@@ -42,7 +42,7 @@ def issuer_of(host: WopiHost) -> TokenIssuer:
 
 def mint(host: WopiHost, file: str, *, permission: str = "edit", user: str = "test-user", create: bool = True) -> Any:
     """What `wopi-host token --file FILE [--create] --user USER --permission P` prints, made in-process."""
-    args = argparse.Namespace(file=file, create=create, user=user, display_name="", permission=permission)
+    args = argparse.Namespace(file=file, create=create, user=user, display_name="", group=None, permission=permission)
     return asyncio.run(cli._token(settings_of(host), args))
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
-import grpc
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -15,7 +14,6 @@ from wopi_frontend.context import context_of
 from wopi_frontend.errors import BadRequest, NotImplementedByHost, TokenRejected
 from wopi_frontend.requests import authenticate, file_id_of, header, small_body
 from wopi_frontend.routes import locks, relative
-from wopi_frontend.storage_client import StorageCallError
 from wopi_frontend.tokens import AccessToken
 from wopi_frontend.types import FileId, Permission
 from wopi_proto.storage_v1 import storage_pb2 as pb
@@ -34,14 +32,7 @@ async def check_file_info_route(request: Request) -> Response:
     caps = await storage.capabilities()
     # With access control, CREATE (UserCanNotWriteRelative) depends on the folder: one more call, made only
     # when the token would grant it; without access control, no call more than before.
-    parent = None
-    if caps.access_control and token.allows(Permission.CREATE):
-        try:
-            parent = await storage.get_container(info.parent_container_id, token.user)
-        except StorageCallError as error:
-            if error.code != grpc.StatusCode.NOT_FOUND:  # a file shared alone: its folder is not readable
-                raise
-    allowed = storage_permissions.effective(token.permissions, caps, info, parent)
+    allowed = await storage_permissions.allowed(storage, token.permissions, token.user, info)
     document = check_file_info(context_of(request), info, token, user_info, caps, allowed)
     return JSONResponse(document)
 
