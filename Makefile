@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DATA ?= data
 PORT ?= 8080
 
-.PHONY: install system-deps run test check lint generate check-generated benchmark clean
+.PHONY: install system-deps benchmark-deps run test check lint generate check-generated benchmark clean
 
 # Debian packages the tests need: real servers, not mocks (PostgreSQL for the sql backend, Chromium for the
 # browser tests).
@@ -48,10 +48,16 @@ check-generated: install
 test: system-deps lint check-generated
 	$(BIN)/python -m pytest
 
-benchmark: install
+# The load generator the throughput benchmarks drive the front-end with (Debian's wrk).
+benchmark-deps:
+	@command -v wrk >/dev/null || { echo "installing Debian packages: wrk"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk; }
+
+benchmark: install benchmark-deps
 	$(BIN)/python -m benchmarks.storage_memory
 	$(BIN)/python -m benchmarks.storage_memory --all --size-mib 100
 	$(BIN)/python -m benchmarks.frontend_throughput
+	$(BIN)/python -m benchmarks.access_control_cost
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
