@@ -64,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=_flag,
         nargs="?",
         const=True,
-        help="enforce access control (filesystem, sql, s3; memory always does): permissions decided by storage",
+        help="enforce access control, permissions decided by storage (default: true; filesystem, sql and s3: "
+        "--access-control false turns it off; memory always enforces)",
     )
     parser.add_argument(
         "--admin-principal",

@@ -31,10 +31,11 @@ class AdapterSettings:
     max_container_depth: int = 64
     log_level: str = "info"
     # Access control (proto "Access control"). `access_control` switches enforcement on for the filesystem, sql
-    # and s3 backends (the memory backend always enforces). Off by default until the front-end sends a principal
-    # on every call (issue 9's front-end part); then on. Principal ids that hold every permission everywhere
-    # (operator tools), and who may use items without an owner.
-    access_control: bool = False
+    # and s3 backends (the memory backend always enforces). On by default: the front-end sends the signed-in user
+    # on every call, and items without an owner (put in the folder by another program, made without a principal)
+    # stay usable by everyone identified through `unowned_access`. Principal ids that hold every permission
+    # everywhere (operator tools), and who may use items without an owner.
+    access_control: bool = True
     admin_principals: tuple[str, ...] = ()
     unowned_access: str = "editor"  # editor (every identified user), viewer, or none
     # sql and s3 backends: where metadata (and, for sql, contents) live: sqlite:///relative.db,

@@ -199,6 +199,9 @@ def test_storage_environment(config: dict[str, Any]) -> None:
     assert environment["WOPI_STORAGE_LISTEN"] == "0.0.0.0:50051"
     assert environment["WOPI_STORAGE_SECRET_FILE"] == "/run/secrets/storage_secret"
     assert "WOPI_STORAGE_ALLOW_UNAUTHENTICATED" not in environment
+    # Access control on, and items from before it (without an owner) editable by every signed-in user.
+    assert environment["WOPI_STORAGE_ACCESS_CONTROL"] == "true"
+    assert environment["WOPI_STORAGE_UNOWNED_ACCESS"] == "editor"
 
 
 def test_frontend_environment(config: dict[str, Any]) -> None:
@@ -224,7 +227,12 @@ def test_variables_override(compose: Compose) -> None:
         WOPI_PUBLISH_ADDRESS="0.0.0.0",
         WOPI_PUBLISH_PORT="9000",
         WOPI_IMAGE="registry.example.org/wopi-host:1.2.3",
+        WOPI_STORAGE_ACCESS_CONTROL="false",
+        WOPI_STORAGE_UNOWNED_ACCESS="viewer",
     )
+    storage_env = config["services"]["storage"]["environment"]
+    assert storage_env["WOPI_STORAGE_ACCESS_CONTROL"] == "false"
+    assert storage_env["WOPI_STORAGE_UNOWNED_ACCESS"] == "viewer"
     frontend = config["services"]["frontend"]
     assert frontend["environment"]["WOPI_PUBLIC_URL"] == "https://wopi.example.org"
     (port,) = frontend["ports"]

@@ -3,7 +3,9 @@
 Without options, every test runs once per in-process backend (memory, filesystem, sql on SQLite, sql on a real
 PostgreSQL, s3 on a real SeaweedFS), each on a fresh, empty instance (a new database, a new bucket) served over
 real gRPC on a loopback port, and once more against a real `wopi-storage` process with
-the filesystem backend (one process for the session, as a vendor's adapter would be).
+the filesystem backend (one process for the session, as a vendor's adapter would be) and its defaults, access
+control on, with the suite's administrator. Tests marked `also_without_access_control` run once more, against
+a `wopi-storage` process with `--access-control false`: the only variant where access control is off.
 
 With `--storage-target HOST:PORT` (and `--storage-secret`, or WOPI_STORAGE_TARGET / WOPI_STORAGE_SECRET) every
 test runs against that adapter instead. Tests always work inside a fresh container of their own and never
@@ -46,10 +48,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "also_without_access_control: also run against a wopi-storage process with access control off"
+    )
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "adapter_address" in metafunc.fixturenames:
         target = metafunc.config.getoption("--storage-target")
         params = ["remote"] if target else [*IN_PROCESS_BACKENDS, "wopi-storage-process"]
+        if not target and metafunc.definition.get_closest_marker("also_without_access_control"):
+            params.append("wopi-storage-process-open")
         metafunc.parametrize("backend_name", params, scope="function")
 
 
@@ -62,9 +72,21 @@ class AdapterAddress:
 
 @pytest.fixture(scope="session")
 def adapter_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AdapterProcess]:
-    """`wopi-storage --backend filesystem` on a free loopback port, shared by the session."""
+    """`wopi-storage --backend filesystem` on a free loopback port, shared by the session. Its defaults, access
+    control on, and one option more: an administrator, whom the access-control tests need."""
     base = tmp_path_factory.mktemp("wopi-storage-process")
-    with AdapterProcess("filesystem", base / "root", base / "wopi-storage.log") as process:
+    admin = ("--admin-principal", CONTRACT_ADMIN_PRINCIPAL)
+    with AdapterProcess("filesystem", base / "root", base / "wopi-storage.log", admin) as process:
+        yield process
+
+
+@pytest.fixture(scope="session")
+def open_adapter_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AdapterProcess]:
+    """`wopi-storage --backend filesystem --access-control false`, shared by the session: an adapter without
+    the `access_control` capability, for the tests of what such an adapter reports."""
+    base = tmp_path_factory.mktemp("wopi-storage-process-open")
+    switched_off = ("--access-control", "false")
+    with AdapterProcess("filesystem", base / "root", base / "wopi-storage.log", switched_off) as process:
         yield process
 
 
@@ -88,6 +110,10 @@ def adapter_address(
         return
     if backend_name == "wopi-storage-process":
         process = request.getfixturevalue("adapter_process")
+        yield AdapterAddress(process.target, process.secret, CONTRACT_ADMIN_PRINCIPAL)
+        return
+    if backend_name == "wopi-storage-process-open":
+        process = request.getfixturevalue("open_adapter_process")
         yield AdapterAddress(process.target, process.secret)
         return
     settings: dict[str, object] = {}

@@ -22,7 +22,7 @@ from storage_adapter.settings import AdapterSettings
 IN_PROCESS_BACKENDS = ("memory", "filesystem", "sql-sqlite", "sql-postgresql", "s3-seaweedfs")
 # Deeper than any other test of the suite nests containers (the workspace is at depth 1).
 CONTRACT_MAX_CONTAINER_DEPTH = 6
-# The principal that every in-process adapter treats as an administrator (for the access-control tests).
+# The principal that every adapter the suite starts (in-process or `wopi-storage`) treats as an administrator.
 CONTRACT_ADMIN_PRINCIPAL = "contract-admin"
 
 

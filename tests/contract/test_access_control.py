@@ -582,6 +582,7 @@ def test_administrator_holds_every_permission(
 # ---- adapters without access control ----
 
 
+@pytest.mark.also_without_access_control
 def test_without_access_control_sharing_is_unimplemented_and_everything_allowed(
     client: StorageClient, caps: pb.Capabilities, workspace: Workspace
 ) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import grpc
 import httpx
 import jsonschema
 import pytest
@@ -19,11 +20,22 @@ import pytest
 from tests.frontend.counting_proxy import CountingProxy
 from tests.frontend.servers import WopiHost
 from tests.frontend.wopi import WopiFile, http, open_file, sha256_b64, token_for
+from wopi_proto.storage_v1 import storage_pb2 as pb
+from wopi_proto.storage_v1 import storage_pb2_grpc as pb_grpc
 
 SHARED_DIR = Path(os.environ.get("WOPI_SHARED_DIR", Path(__file__).resolve().parents[2].parent / "shared"))
 SCHEMA_PATH = SHARED_DIR / "wopi" / "validator" / "JsonSchemas" / "CsppCheckFileInfoSchema.json"
 DOCUMENT = b"WordSimpleDocumentResources\\WordSimpleDocument.docxWordSimpleDocument.docx"  # what the validator sends
 LAST_MODIFIED = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z")
+
+
+def share(host: WopiHost, file: WopiFile, owner: str, grantee: str, role: pb.Role.ValueType = pb.ROLE_EDITOR) -> None:
+    """The file's owner gives `grantee` a role on it, with storage's GrantAccess: storage enforces access control,
+    so another user reaches someone's file only through a grant."""
+    metadata = (("authorization", f"Bearer {host.storage.secret}"), ("x-wopi-principal-id", owner))
+    request = pb.GrantAccessRequest(file_id=file.file_id, grantee=pb.Grantee(user_id=grantee), role=role)
+    with grpc.insecure_channel(host.storage.target) as channel:
+        pb_grpc.StorageServiceStub(channel).GrantAccess(request, metadata=metadata, timeout=30)
 
 
 def is_absolute(url: str) -> bool:
@@ -396,6 +408,7 @@ def test_lock_ids_are_stored_verbatim(wopi_host: WopiHost, file_name: str, lock_
 def test_locks_are_not_owned_by_users(wopi_host: WopiHost, file_name: str) -> None:
     """Any user with edit rights who presents the lock id may PutFile, RefreshLock and Unlock."""
     alice = open_file(wopi_host, file_name, DOCUMENT, user="alice")
+    share(wopi_host, alice, "alice", "bob")
     bob = alice.with_token(token_for(wopi_host, alice, user="bob"))
     assert alice.lock("shared-lock").status_code == 200
     assert bob.refresh_lock("shared-lock").status_code == 200
@@ -832,6 +845,7 @@ def test_delete_file(wopi_host: WopiHost, file_name: str) -> None:
 def test_put_user_info_is_per_user(wopi_host: WopiHost, file_name: str) -> None:
     """PutUserInfo is stored per user: the same user sees it on other files, another user does not."""
     carol = open_file(wopi_host, file_name, user="userinfo-carol")
+    share(wopi_host, carol, "userinfo-carol", "userinfo-dave", pb.ROLE_VIEWER)
     dave = carol.with_token(token_for(wopi_host, carol, user="userinfo-dave", permission="view"))
     assert carol.put_user_info("carol's settings").status_code == 200
     assert dave.put_user_info("dave's settings").status_code == 200  # a viewer may store their own info
@@ -964,6 +978,7 @@ def test_sessions_api_cleans_the_display_name(api_host: WopiHost, file_name: str
     """Control, bidi-control and zero-width characters (and lone surrogates) are dropped from display_name, as from
     the identity header's, so the name others see is the name it looks like."""
     file = open_file(api_host, file_name)
+    share(api_host, file, "test-user", "u")
     name = "\u202e A\x00l\x1bi\x85c\u200be\u2066\u061c\ufeff\ud800 \u200f"
     body = json.dumps({"file_id": file.file_id, "user_id": "u", "display_name": name})  # ASCII: "\ud800" escaped
     response = http.post(
@@ -983,6 +998,7 @@ def test_sessions_api_unknown_file(api_host: WopiHost) -> None:
 def test_sessions_api_edit_session(api_host: WopiHost, file_name: str) -> None:
     """A good session request gives a WOPISrc and token that CheckFileInfo accepts, for that user."""
     file = open_file(api_host, file_name, DOCUMENT)
+    share(api_host, file, "test-user", "api-user")
     body = {"file_id": file.file_id, "user_id": "api-user", "display_name": "Api Üser", "permission": "edit"}
     response = sessions(api_host, body)
     assert response.status_code == 200
@@ -998,6 +1014,7 @@ def test_sessions_api_edit_session(api_host: WopiHost, file_name: str) -> None:
 def test_sessions_api_view_session(api_host: WopiHost, file_name: str) -> None:
     """A view session gives UserCanWrite false, and its token cannot lock."""
     file = open_file(api_host, file_name)
+    share(api_host, file, "test-user", "viewer", pb.ROLE_VIEWER)
     response = sessions(api_host, {"file_id": file.file_id, "user_id": "viewer", "permission": "view"})
     assert response.status_code == 200
     viewer = WopiFile.from_session(api_host, response.json())

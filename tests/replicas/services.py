@@ -33,6 +33,8 @@ from wopi_proto.storage_v1 import storage_pb2 as pb
 
 # Settings a developer's shell may hold that must not leak into the processes under test.
 _FOREIGN_PREFIXES = ("WOPI_", "AWS_")
+# The person a deployment's files are made for and opened by (storage enforces access control by default).
+REPLICA_USER = "replica-user"
 
 
 def clean_environ() -> dict[str, str]:
@@ -118,10 +120,10 @@ class StorageService:
         return self.log_path.read_text(errors="replace")[-4000:] if self.log_path.exists() else ""
 
     @contextmanager
-    def client(self) -> Iterator[StorageClient]:
-        """A synchronous gRPC client of the contract suite, on a channel of its own."""
+    def client(self, user_id: str = "replica-tests") -> Iterator[StorageClient]:
+        """A synchronous gRPC client of the contract suite, on a channel of its own, acting as `user_id`."""
         with grpc.insecure_channel(self.target) as channel:
-            yield StorageClient(channel, self.secret, user_id="replica-tests")
+            yield StorageClient(channel, self.secret, user_id=user_id)
 
 
 def start_all(services: list[StorageService], timeout: float = 60) -> None:
@@ -247,13 +249,16 @@ class Deployment:
     def __exit__(self, *exc_info: object) -> None:
         self._stack.close()
 
-    def token(self, file_id: str, user: str = "replica-user") -> str:
+    def token(self, file_id: str, user: str = REPLICA_USER) -> str:
         token, _ = self.tokens.issue(Principal(user, user.title()), FileId(file_id), PERMISSION_SETS["edit"])
         return token
 
-    def create_files(self, names: list[str], contents: bytes = b"", storage: int = 0) -> list[str]:
-        """Files made directly in storage (gRPC CreateFile, root container); their ids."""
-        with self.storages[storage].client() as client:
+    def create_files(
+        self, names: list[str], contents: bytes = b"", storage: int = 0, owner: str = REPLICA_USER
+    ) -> list[str]:
+        """Files made directly in storage (gRPC CreateFile, root container) as `owner`, who may then do anything
+        with them through a front-end (`token()`); their ids."""
+        with self.storages[storage].client(owner) as client:
             root = client.call("GetRootContainer", pb.GetRootContainerRequest())
             return [client.create_file(root.container_id, name, contents).file_id for name in names]  # type: ignore[attr-defined]
 

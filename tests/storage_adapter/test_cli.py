@@ -123,6 +123,18 @@ def test_access_control_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     assert run_main(monkeypatch, [], {"WOPI_STORAGE_SECRET": SECRET}).unowned_access == "editor"
 
 
+def test_access_control_is_on_unless_switched_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Secure by default: enforced without any setting; off only when asked, by option or variable (the
+    option wins). Items from before stay usable by every identified user: unowned access is `editor`."""
+    environ = {"WOPI_STORAGE_SECRET": SECRET}
+    by_default = run_main(monkeypatch, [], environ)
+    assert (by_default.access_control, by_default.unowned_access) == (True, "editor")
+    assert run_main(monkeypatch, ["--access-control", "false"], environ).access_control is False
+    switched_off = {**environ, "WOPI_STORAGE_ACCESS_CONTROL": "false"}
+    assert run_main(monkeypatch, [], switched_off).access_control is False
+    assert run_main(monkeypatch, ["--access-control"], switched_off).access_control is True
+
+
 def test_access_control_settings_are_validated() -> None:
     with pytest.raises(ValueError, match="unowned_access"):
         AdapterSettings(secret=SECRET, unowned_access="everyone")

@@ -16,7 +16,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from tests.contract.client import StorageClient, error_info, file_state
+from tests.contract.client import StorageClient, error_info, expect_error, file_state
 from tests.contract.process import AdapterProcess
 from wopi_proto.storage_v1 import storage_pb2 as pb
 
@@ -63,6 +63,8 @@ def test_calls_without_the_secret_are_refused(adapter: AdapterProcess) -> None:
     answer = grpcurl(
         "-H",
         f"authorization: Bearer {adapter.secret}",
+        "-H",
+        "x-wopi-principal-id: operator",  # access control is on: every call names its principal
         adapter.target,
         "wopi.storage.v1.StorageService/GetRootContainer",
     )
@@ -79,6 +81,55 @@ def test_second_process_on_the_same_root_is_refused(adapter: AdapterProcess, tmp
     with pytest.raises(RuntimeError, match="exited with 1"):
         second.start(timeout=20)
     assert "another" in second.log_tail()
+
+
+# ---- access control, on by default ----
+
+
+def files_seen(client: StorageClient, container_id: str) -> dict[str, str]:
+    """The files of a container that `client`'s principal sees: name → id."""
+    return {item.file.name: item.file.file_id for item in client.children(container_id) if item.HasField("file")}
+
+
+def test_access_control_is_on_by_default_and_keeps_what_was_there(tmp_path: Path) -> None:
+    """A root served without access control, then with the defaults: a file alice made is hers alone; one put in
+    the folder by hand (no owner) stays editable by everyone identified. `--access-control false` switches it off
+    again, and the grants made meanwhile are still in force once it is back on."""
+    root, log = tmp_path / "root", tmp_path / "adapter.log"
+
+    def serve(*args: str) -> AdapterProcess:
+        return AdapterProcess("filesystem", root, log, args)
+
+    with serve("--access-control", "false") as before, grpc.insecure_channel(before.target) as channel:
+        alice = StorageClient(channel, before.secret, user_id="alice")
+        assert not alice.call("GetCapabilities", pb.GetCapabilitiesRequest()).access_control  # type: ignore[attr-defined]
+        top = alice.call("GetRootContainer", pb.GetRootContainerRequest()).container_id  # type: ignore[attr-defined]
+        alices = alice.create_file(top, "alices.docx", OLD).file_id
+    (root / "copied.docx").write_bytes(OLD)
+
+    with serve() as upgraded, grpc.insecure_channel(upgraded.target) as channel:
+        alice = StorageClient(channel, upgraded.secret, user_id="alice")
+        bob = StorageClient(channel, upgraded.secret, user_id="bob")
+        assert bob.call("GetCapabilities", pb.GetCapabilitiesRequest()).access_control  # type: ignore[attr-defined]
+        assert alice.stat(alices).permissions.manage_sharing
+        with expect_error(grpc.StatusCode.NOT_FOUND):
+            bob.stat(alices)
+        assert files_seen(alice, top).keys() == {"alices.docx", "copied.docx"}
+        seen_by_bob = files_seen(bob, top)
+        assert seen_by_bob.keys() == {"copied.docx"}
+        assert bob.write_file(seen_by_bob["copied.docx"], b"bob's").size == 5
+        viewer = pb.GrantAccessRequest(file_id=alices, grantee=pb.Grantee(user_id="bob"), role=pb.ROLE_VIEWER)
+        alice.call("GrantAccess", viewer)
+
+    with serve("--access-control", "false") as switched_off, grpc.insecure_channel(switched_off.target) as channel:
+        bob = StorageClient(channel, switched_off.secret, user_id="bob")
+        assert bob.write_file(alices, b"bob's too").size == 9  # everyone may do everything, as before
+
+    with serve() as back_on, grpc.insecure_channel(back_on.target) as channel:
+        bob = StorageClient(channel, back_on.secret, user_id="bob")
+        assert bob.stat(alices).permissions == pb.Permissions(read=True)
+        with expect_error(grpc.StatusCode.PERMISSION_DENIED):
+            bob.write_file(alices, b"no longer")
 
 
 # ---- limits per caller ----
@@ -179,14 +230,15 @@ VANISHING_UPLOADER = """
 import sys, threading
 import grpc
 from wopi_proto.storage_v1 import storage_pb2 as pb, storage_pb2_grpc
-target, secret, file_id = sys.argv[1:]
+target, secret, file_id, user_id = sys.argv[1:]
 def messages():
     yield pb.WriteFileRequest(header=pb.WriteFileHeader(file_id=file_id))
     yield pb.WriteFileRequest(data=b"partial write " * 64)
     threading.Event().wait()  # never ends the stream
 channel = grpc.insecure_channel(target)
 stub = storage_pb2_grpc.StorageServiceStub(channel)
-call = stub.WriteFile.future(messages(), metadata=[("authorization", "Bearer " + secret)])  # kept: not cancelled
+metadata = [("authorization", "Bearer " + secret), ("x-wopi-principal-id", user_id)]
+call = stub.WriteFile.future(messages(), metadata=metadata)  # kept: not cancelled
 print("sent", flush=True)
 threading.Event().wait()
 """
@@ -204,7 +256,7 @@ def test_caller_that_vanishes_mid_upload_is_dropped_by_keepalive(tmp_path: Path)
         info = client.create_file(root.container_id, "vanishing.txt", OLD)  # type: ignore[attr-defined]
         before = file_state(client, info.file_id)
         uploader = subprocess.Popen(
-            [sys.executable, "-c", VANISHING_UPLOADER, adapter.target, adapter.secret, info.file_id],
+            [sys.executable, "-c", VANISHING_UPLOADER, adapter.target, adapter.secret, info.file_id, client.user_id],
             stdout=subprocess.PIPE,
             text=True,
         )
