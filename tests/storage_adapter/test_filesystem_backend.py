@@ -702,7 +702,10 @@ def test_an_item_made_by_another_program_is_unowned_and_follows_the_unowned_poli
     run(as_nobody, tmp_path, access_control=True, policy=nobody)
 
 
-def test_a_catalogue_from_before_access_control_upgrades_and_keeps_its_owners(tmp_path: Path) -> None:
+def test_a_catalogue_from_before_access_control_upgrades_and_stays_everyones(tmp_path: Path) -> None:
+    """What was made before access control has no owner after the upgrade: every identified user edits it, as
+    before (the default unowned-access); with `none` only grants (made by an administrator) reach it."""
+
     async def before(backend: FilesystemBackend) -> tuple[ContainerMeta, FileMeta]:
         folder = await backend.create_container((await backend.root_container()).container_id, "F", ALICE)
         return folder, await create(backend, "a.txt", b"alice's", folder.container_id)
@@ -713,28 +716,38 @@ def test_a_catalogue_from_before_access_control_upgrades_and_keeps_its_owners(tm
     # Exactly the schema of the adapter before access control: the first migration only.
     db.executescript("DROP TABLE IF EXISTS grants; PRAGMA user_version = 1;")
     db.close()
-    only_owners = AccessPolicy(unowned=UnownedAccess.NONE)
 
-    async def upgraded(backend: FilesystemBackend) -> None:
-        access.bind_principal(ALICE)  # the creator, recorded before access control existed: still the owner
-        assert (await backend.stat_file(meta.file_id)).permissions == EVERY_FILE_PERMISSION
-        assert (await backend.get_container(folder.container_id)).owner == ALICE
+    async def upgraded(backend: FilesystemBackend) -> FileMeta:
+        access.bind_principal(BOB)
+        seen = await backend.stat_file(meta.file_id)
+        assert seen.owner == Principal() and seen.permissions.write and not seen.permissions.manage_sharing
+        assert (await backend.get_container(folder.container_id)).owner == Principal()
+        access.bind_principal(ALICE)
+        new = await create(backend, "b.txt", b"after", folder.container_id)
+        assert new.owner == ALICE
         access.bind_principal(BOB)
         with pytest.raises(NotFound):
-            await backend.stat_file(meta.file_id)
-        access.bind_principal(ALICE)
-        await backend.grant_access(meta.file_id, True, Grantee(GranteeKind.USER, "bob"), Role.VIEWER, ALICE)
+            await backend.stat_file(new.file_id)
+        return new
 
-    async def restarted(backend: FilesystemBackend) -> None:  # the grant is durable
-        access.bind_principal(BOB)
-        assert (await backend.stat_file(meta.file_id)).permissions == Permissions(read=True)
-        assert [grant.grantee.id for grant in await backend.list_grants(meta.file_id, True)] == ["bob"]
-
-    run(upgraded, tmp_path, access_control=True, policy=only_owners)
+    new = run(upgraded, tmp_path, access_control=True)
     with sqlite3.connect(catalogue) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
     db.close()
-    run(restarted, tmp_path, access_control=True, policy=only_owners)
+    only_grants = AccessPolicy(admins=frozenset({"operator"}), unowned=UnownedAccess.NONE)
+
+    async def restarted(backend: FilesystemBackend) -> None:  # the upgrade ran once: the new file is still alice's
+        access.bind_principal(BOB)
+        with pytest.raises(NotFound):
+            await backend.stat_file(meta.file_id)
+        access.bind_principal(Principal("operator"))
+        await backend.grant_access(meta.file_id, True, Grantee(GranteeKind.USER, "bob"), Role.VIEWER, ALICE)
+        access.bind_principal(BOB)
+        assert (await backend.stat_file(meta.file_id)).permissions == Permissions(read=True)
+        access.bind_principal(ALICE)
+        assert (await backend.stat_file(new.file_id)).owner == ALICE
+
+    run(restarted, tmp_path, access_control=True, policy=only_grants)
 
 
 def test_an_item_deleted_outside_takes_its_grants_with_it(tmp_path: Path) -> None:

@@ -466,12 +466,12 @@ def as_user(principal: Principal) -> None:
     access.bind_principal(principal)
 
 
-def test_existing_data_upgrades_to_access_control_and_creators_stay_owners(
+def test_existing_data_upgrades_to_access_control_and_stays_everyones(
     database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A database made before access control (schema 1, no grants) gets the grants table by migration 2 at the
-    next start; the creators recorded in it own their items, and an item without an owner follows the
-    unowned-access setting."""
+    next start, and its items no owner: they follow the unowned-access setting (by default every identified user
+    edits them, as before the upgrade), while what is created after it is its creator's."""
 
     async def main() -> None:
         with monkeypatch.context() as before_access_control:
@@ -479,23 +479,28 @@ def test_existing_data_upgrades_to_access_control_and_creators_stay_owners(
             async with started(database_url) as old:
                 root = (await old.root_container()).container_id
                 folder = await old.create_container(root, "alice's", ALICE)
-                owned = await old.create_file(folder.container_id, "owned.txt", chunks_of(b"alice's"), ALICE)
-                unowned = await old.create_file(root, "unowned.txt", chunks_of(b"anyone's"), Principal())
-        policy = AccessPolicy(unowned=UnownedAccess.VIEWER)
-        async with started(database_url, access_control=True, policy=policy) as upgraded:
+                made = await old.create_file(folder.container_id, "made.txt", chunks_of(b"alice's"), ALICE)
+        async with started(database_url, access_control=True) as upgraded:
             assert await query(database_url, "SELECT version FROM schema_migrations ORDER BY version") == [(1,), (2,)]
             assert upgraded.capabilities.access_control
+            as_user(BOB)
+            seen = await upgraded.stat_file(made.file_id)
+            assert seen.owner == Principal() and seen.permissions.write and not seen.permissions.manage_sharing
+            await upgraded.write_file(made.file_id, NO_PRECONDITIONS, chunks_of(b"bob's"), BOB)
+            assert await read_all(upgraded, made.file_id) == b"bob's"
             as_user(ALICE)
-            assert (await upgraded.stat_file(owned.file_id)).permissions.manage_sharing
-            assert (await upgraded.get_container(folder.container_id)).permissions.manage_sharing
+            new = await upgraded.create_file(folder.container_id, "new.txt", chunks_of(b"after"), ALICE)
+            assert new.owner.user_id == "alice"
             as_user(BOB)
             with pytest.raises(NotFound):
-                await upgraded.stat_file(owned.file_id)
-            seen = await upgraded.stat_file(unowned.file_id)
-            assert seen.permissions == Permissions(read=True)
+                await upgraded.stat_file(new.file_id)
+        policy = AccessPolicy(unowned=UnownedAccess.VIEWER)
+        async with started(database_url, access_control=True, policy=policy) as viewers:
+            as_user(BOB)
+            assert (await viewers.stat_file(made.file_id)).permissions == Permissions(read=True)
             with pytest.raises(PermissionDenied):
-                await upgraded.write_file(unowned.file_id, NO_PRECONDITIONS, chunks_of(b"bob's"), BOB)
-            assert await read_all(upgraded, unowned.file_id) == b"anyone's"
+                await viewers.write_file(made.file_id, NO_PRECONDITIONS, chunks_of(b"bob again"), BOB)
+            assert await read_all(viewers, made.file_id) == b"bob's"
 
     run(main)
 

@@ -74,8 +74,10 @@ MIGRATIONS: tuple[str, ...] = (
         info TEXT NOT NULL
     );
     """,
-    # Access control: the grants on files and containers (owners are nodes.owner_id, recorded from the start:
-    # the creator; '' for what another program put in the folder, which the unowned-access policy governs).
+    # Access control: the grants on files and containers. Owners are nodes.owner_id, the creator; '' for what
+    # another program put in the folder, and for everything made before access control (whose creators were
+    # recorded, but owned nothing then: an upgrade must not shut users out of each other's documents), which the
+    # unowned-access policy governs.
     """
     CREATE TABLE grants (
         item_id TEXT NOT NULL REFERENCES nodes (id) ON DELETE CASCADE,
@@ -88,6 +90,7 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (item_id, grantee_kind, grantee_id)
     ) WITHOUT ROWID;
     CREATE INDEX grants_grantee ON grants (grantee_kind, grantee_id, item_id);
+    UPDATE nodes SET owner_id = '', owner_name = '' WHERE owner_id != '';
     """,
 )
 

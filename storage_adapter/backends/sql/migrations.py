@@ -109,9 +109,13 @@ def _insert_root(tx: Tx) -> None:
 
 
 def _grants(dialect: Dialect) -> list[str]:
-    """Access control (proto "Access control"). Owners need nothing new: `items.owner_id` has recorded every
-    item's creator from the start, and stays its owner; an item with an empty owner (the root, or one created
-    without a principal) is unowned, governed by the adapter's `unowned_access` setting."""
+    """Access control (proto "Access control"): the grants, and no owner for what existed before it.
+
+    `items.owner_id` recorded each item's creator from the start, but nobody was its owner in the sense of access
+    control then: every user could use every item. Were those creators to own their items now, an upgrade would
+    shut every team out of each other's documents. So the items of a database made before access control become
+    unowned, governed by the adapter's `unowned_access` setting (by default every identified user edits them,
+    as before); what is created from now on is its creator's."""
     # Grantee ids compare byte by byte on both databases, so that ListSharedWithMe's order (and its page
     # tokens) do not depend on a PostgreSQL locale.
     byte_order = ' COLLATE "C"' if dialect.is_postgres else ""
@@ -129,6 +133,7 @@ def _grants(dialect: Dialect) -> list[str]:
         )""",
         # ListSharedWithMe: a principal's grants in (item id, grantee) order.
         "CREATE INDEX grants_grantee ON grants (grantee_kind, grantee_id, item_id)",
+        "UPDATE items SET owner_id = '', owner_name = '' WHERE owner_id <> ''",
     ]
 
 
@@ -136,7 +141,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1, "items, versions, user info, blobs and their chunks; the root container", _initial_schema, _insert_root
     ),
-    Migration(2, "grants (access control); existing items keep their owners", _grants),
+    Migration(2, "grants (access control); items made before it have no owner", _grants),
 )
 
 
