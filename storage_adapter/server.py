@@ -140,7 +140,9 @@ async def serve(
     await backend.start()
     try:
         running = await start_server(backend, listen, secret=secret, credentials=credentials, limits=limits)
-        logger.info("serving %s (%s backend) on port %d", SERVICE_NAME, backend.capabilities.adapter_name, running.port)
+        caps = backend.capabilities
+        control = "access control on" if caps.access_control else "access control OFF: every caller may do everything"
+        logger.info("serving %s (%s backend, %s) on port %d", SERVICE_NAME, caps.adapter_name, control, running.port)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
