@@ -31,6 +31,10 @@ class WopiContext:
     def browser_url(self, container_id: str = "") -> str:
         return f"{self.settings.base_url}/" + (f"?container={quote(container_id)}" if container_id else "")
 
+    def shared_url(self) -> str:
+        """The file browser's Shared with me page."""
+        return f"{self.settings.base_url}/shared"
+
     def download_url(self, file_id: str) -> str:
         return f"{self.settings.base_url}/browse/download/{quote(file_id)}"
 

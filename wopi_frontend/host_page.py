@@ -20,6 +20,7 @@ import secrets
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
+import grpc
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
@@ -68,6 +69,10 @@ class Session:
     token: str
     token_ttl: int
     permissions: frozenset[Permission]
+    # The user may edit the document (whatever this page's action): the page then offers edit links
+    may_edit: bool = False
+    # Where the editor's Close leads: the document's folder, or Shared with me when the user may not read it
+    close_url: str | None = None
 
 
 def _origin(url: str) -> str:
@@ -151,7 +156,7 @@ def render_host_page(
     favicon = action.favicon_url or pages.static_url(settings, "favicon.svg")
     nonce = secrets.token_urlsafe(16)
     identified = session.user is not None
-    can_edit = Permission.EDIT in session.permissions
+    can_edit = session.may_edit
     config = {
         "frameOrigin": frame_origin,
         "trustedOrigins": trusted,
@@ -159,7 +164,7 @@ def render_host_page(
         "sandbox": SANDBOX,
         "brand": settings.brand_name,
         "name": info.name,
-        "closeUrl": context.browser_url(info.parent_container_id),
+        "closeUrl": session.close_url or context.browser_url(info.parent_container_id),
         "editUrl": context.host_page_url(info.file_id, "edit") if identified and can_edit else None,
         "versionsUrl": f"{settings.base_url}/browse/versions/{info.file_id}" if identified else None,
         "shareLinks": [
@@ -221,11 +226,29 @@ async def _host_page(request: Request, context: WopiContext, user: Principal) ->
             "in its URLs. Ask the administrator to have the sign-in proxy send fewer groups."
         )
         return pages.message_page(context.settings, "This document cannot be opened", text, status_code=403, user=user)
-    session = Session(user, token, claims.expires_ms, permissions)
+    may_edit = Permission.EDIT in permissions or Permission.EDIT in storage_permissions.effective(
+        {Permission.EDIT}, await context.storage.capabilities(), info
+    )
+    session = Session(user, token, claims.expires_ms, permissions, may_edit, await _close_url(context, info, user))
     return render_host_page(request, context, info, wanted, session, "'self'")
 
 
 host_page = for_people(_host_page)
+
+
+async def _close_url(context: WopiContext, info: pb.FileInfo, user: Principal) -> str:
+    """The document's folder; with access control, Shared with me instead for a file shared on its own, whose
+    folder the user may not read (the folder's page would be a 404)."""
+    folder = context.browser_url(info.parent_container_id)
+    if not (await context.storage.capabilities()).access_control:
+        return folder
+    try:
+        await context.storage.get_container(info.parent_container_id, user)
+    except StorageCallError as error:
+        if error.code != grpc.StatusCode.NOT_FOUND:
+            raise
+        return context.shared_url()
+    return folder
 
 
 async def _posted_token(request: Request, context: WopiContext, file_id: str) -> tuple[str, AccessToken] | None:
@@ -259,6 +282,6 @@ async def host_page_with_token(request: Request) -> Response:
     except StorageCallError as error:
         status, sentence = storage_problem(error)
         return pages.message_page(settings, "That did not work", sentence, status_code=status, headers=NO_CACHE)
-    session = Session(None, text, token.expires_ms, token.permissions)
+    session = Session(None, text, token.expires_ms, token.permissions, Permission.EDIT in token.permissions)
     # Framing is allowed from anywhere: the page acts only with the token that was posted to it.
     return render_host_page(request, context, info, wanted, session, "*")

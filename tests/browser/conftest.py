@@ -7,7 +7,7 @@ fail and say why. Never `playwright install`: it downloads a browser build of it
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -112,6 +112,23 @@ def phone_page(browser: Any, watched: Watched) -> Iterator[Any]:
         is_mobile=True,
         has_touch=True,
     )
+
+
+@pytest.fixture
+def open_page(browser: Any, watched: Watched) -> Iterator[Callable[..., Any]]:
+    """Makes pages, each in a browser context of its own, with that context's options: `open_page(viewport=...,
+    extra_http_headers={"X-Forwarded-User": "bob"})` for a person of their own. Closed (and checked for uncaught
+    script errors) after the test."""
+    pages: list[Iterator[Any]] = []
+
+    def open_one(**options: Any) -> Any:
+        made = _new_page(browser, watched, **options)
+        pages.append(made)
+        return next(made)
+
+    yield open_one
+    for made in pages:
+        next(made, None)
 
 
 def screenshot(page: Any, name: str) -> Path:

@@ -6,7 +6,10 @@ It does what Office for the web, Collabora Online or ONLYOFFICE do, in miniature
   is a key pair made for this run;
 - receives the host page's form POST (access_token, access_token_ttl) at the action URL;
 - calls the host's WOPI endpoints server-side, every call signed with the proof key (WOPI_DIGEST.md section 7):
-  CheckFileInfo, Lock, GetFile when a document opens; PutFile and Unlock when the page's Save is clicked;
+  CheckFileInfo, Lock, GetFile when a document opens; PutFile and Unlock when the page's Save is clicked (Lock
+  first, when an earlier Save released the lock). A document that CheckFileInfo says is read-only (ReadOnly, or
+  no UserCanWrite) is not locked, and its page shows "read-only" with Save disabled. A save the host refuses
+  shows the refusal in the page's status ("Refused: PutFile 404");
 - renders a page that answers the host page's Host_PostmessageReady with App_LoadingStatus, and posts UI_Close,
   UI_Sharing, UI_FileVersions, File_Rename, Edit_Notification and UI_Edit when its buttons are clicked.
 
@@ -74,6 +77,17 @@ class Session:
     lock_id: str
     name: str = ""
     contents: bytes = b""
+    read_only: bool = False
+    locked: bool = False
+
+
+class SaveRefused(Exception):
+    """The host refused one of the calls a Save makes."""
+
+    def __init__(self, operation: str, status: int) -> None:
+        super().__init__(f"{operation} {status}")
+        self.operation = operation
+        self.status = status
 
 
 @dataclass
@@ -162,25 +176,35 @@ class StandInOffice:
         query = f"?access_token={token}"
         info = self._signed("GET", wopi_src + query, token, "CheckFileInfo")
         info.raise_for_status()
-        session = Session(wopi_src, token, action, f"stand-in-{secrets.token_hex(8)}", info.json()["BaseFileName"])
-        if action in ("edit", "editnew"):
+        properties = info.json()
+        session = Session(wopi_src, token, action, f"stand-in-{secrets.token_hex(8)}", properties["BaseFileName"])
+        session.read_only = bool(properties.get("ReadOnly")) or not properties.get("UserCanWrite")
+        if action in ("edit", "editnew") and not session.read_only:
             lock = {"X-WOPI-Override": "LOCK", "X-WOPI-Lock": session.lock_id}
             self._signed("POST", wopi_src + query, token, "Lock", headers=lock).raise_for_status()
+            session.locked = True
         contents = self._signed("GET", f"{wopi_src}/contents{query}", token, "GetFile")
         contents.raise_for_status()
         session.contents = contents.content
         return session
 
     def save_and_unlock(self, session: Session, data: bytes) -> None:
+        """Lock (when an earlier save released the lock), PutFile, Unlock; SaveRefused if the host refuses one."""
         query = f"?access_token={session.token}"
-        headers = {"X-WOPI-Override": "PUT", "X-WOPI-Lock": session.lock_id}
-        put = self._signed(
-            "POST", f"{session.wopi_src}/contents{query}", session.token, "PutFile", headers=headers, content=data
-        )
-        put.raise_for_status()
-        unlock = {"X-WOPI-Override": "UNLOCK", "X-WOPI-Lock": session.lock_id}
-        self._signed("POST", session.wopi_src + query, session.token, "Unlock", headers=unlock).raise_for_status()
+
+        def call(operation: str, override: str, url: str, **kwargs: Any) -> None:
+            headers = {"X-WOPI-Override": override, "X-WOPI-Lock": session.lock_id}
+            response = self._signed("POST", url + query, session.token, operation, headers=headers, **kwargs)
+            if response.is_error:
+                raise SaveRefused(operation, response.status_code)
+
+        if not session.locked:
+            call("Lock", "LOCK", session.wopi_src)
+            session.locked = True
+        call("PutFile", "PUT", f"{session.wopi_src}/contents", content=data)
         session.contents = data
+        call("Unlock", "UNLOCK", session.wopi_src)
+        session.locked = False
 
     # ---- the frame page ----
 
@@ -189,6 +213,8 @@ class StandInOffice:
         return FRAME_PAGE.substitute(
             name=html.escape(session.name),
             action=html.escape(session.action),
+            mode="read-only" if session.read_only else "editing",
+            disabled=" disabled" if session.read_only else "",
             status=html.escape(status),
             contents=html.escape(text),
             session=html.escape(session_id),
@@ -247,6 +273,10 @@ def _handler(office: StandInOffice) -> type[BaseHTTPRequestHandler]:
                 except httpx.HTTPError as error:
                     self._send(502, f"the stand-in could not save: {error!r}".encode(), "text/plain")
                     return
+                except SaveRefused as refused:
+                    status = f"Refused: {refused}"
+                    self._send(200, office.frame_page(form["session"], session, status), "text/html; charset=utf-8")
+                    return
                 self._send(200, office.frame_page(form["session"], session, "Saved"), "text/html; charset=utf-8")
             else:
                 self._send(404, b"not found", "text/plain")
@@ -274,19 +304,21 @@ textarea { width: 100%; min-height: 160px; box-sizing: border-box; font: 15px/1.
 button { height: 32px; padding: 0 12px; border: 1px solid #c9bde6; border-radius: 6px; background: #fff;
   cursor: pointer; }
 button.primary { background: #5b2ab8; border-color: #5b2ab8; color: #fff; }
+button:disabled { opacity: .45; cursor: not-allowed; }
 .status { color: #6b5a8e; font-size: 13px; }
 #new-name { height: 30px; width: 260px; padding: 0 10px; border: 1px solid #c9bde6; border-radius: 6px; }
 </style></head>
 <body>
 <header><strong>Stand-in office</strong><span class="tag" id="action">$action</span>
+<span class="tag" id="mode">$mode</span>
 <span id="doc-name">$name</span><span class="tag" id="status">$status</span>
 <span class="tag" id="handshake">waiting for host</span></header>
 <main><div class="sheet">
 <form method="post" action="/save" id="save-form">
 <input type="hidden" name="session" value="$session">
-<textarea name="contents" id="contents" aria-label="Document text">$contents</textarea>
+<textarea name="contents" id="contents" aria-label="Document text"$disabled>$contents</textarea>
 <div class="bar">
-<button class="primary" type="submit" id="save">Save</button>
+<button class="primary" type="submit" id="save"$disabled>Save</button>
 <button type="button" data-message="UI_Close" id="close">Close</button>
 <button type="button" data-message="UI_Sharing" id="share">Share</button>
 <button type="button" data-message="UI_FileVersions" id="versions">Versions</button>

@@ -280,3 +280,21 @@ def test_too_many_groups_is_a_readable_refusal(proxied_host: WopiHost) -> None:
     response = http.get(f"{proxied_host.url}/", headers={"X-Forwarded-User": "bob", "X-Forwarded-Groups": groups})
     assert response.status_code == 403
     assert "too many groups" in response.text
+
+
+def test_the_host_page_closes_to_what_the_user_may_see(proxied_host: WopiHost, file_name: str) -> None:
+    """The editor's Close leads to the document's folder; for a file shared on its own, whose folder the user may
+    not read, to Shared with me. Edit links follow storage, not the page's action: an editor's view page still
+    offers Edit."""
+    folder = alices_folder(proxied_host, "close-" + file_name)
+    file = alices_file_in(proxied_host, folder, file_name.replace(".wopitest", ".docx"), DOCUMENT)
+    share(proxied_host, file, "bob", pb.ROLE_EDITOR)
+
+    def config(user: str, action: str) -> str:
+        page = host_page(proxied_host, file, action, user)
+        assert page.status_code == 200  # type: ignore[attr-defined]
+        return page.text.replace(" ", "")  # type: ignore[attr-defined,no-any-return]
+
+    assert f'"closeUrl":"{proxied_host.url}/shared"' in config("bob", "view")
+    assert f'"closeUrl":"{proxied_host.url}/?container={folder}"' in config("alice", "view")
+    assert f'"editUrl":"{proxied_host.url}/host/{file.file_id}?action=edit"' in config("bob", "view")

@@ -8,7 +8,6 @@ the last change and lock state, each opening the host page to view or edit. The 
 from __future__ import annotations
 
 import asyncio
-from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -18,24 +17,25 @@ from starlette.staticfiles import StaticFiles
 from wopi_frontend import host_page, pages
 from wopi_frontend.context import WopiContext
 from wopi_frontend.csrf import guard_for
-from wopi_frontend.discovery import Discovery
 from wopi_frontend.flash import flash_for
 from wopi_frontend.pages import Markup, render
-from wopi_frontend.routes import browser_actions, downloads
+from wopi_frontend.routes import browser_actions, downloads, sharing
 from wopi_frontend.routes.page_support import (
+    ICON_LETTERS,
     NEW_DOCUMENT_TYPES,
+    ROOT_NAME,
     EditorState,
     discovery_of,
-    find_action,
+    file_links,
     for_people,
     kind_of,
     valid_id,
 )
+from wopi_frontend.storage_client import ItemRef
+from wopi_frontend.storage_permissions import BrowserActions, actions_for
 from wopi_frontend.types import Principal
 from wopi_proto.storage_v1 import storage_pb2 as pb
 
-ROOT_NAME = "Documents"
-_ICON_LETTERS = {"text": "W", "sheet": "X", "slides": "P", "pdf": "PDF", "file": ""}
 _EDITOR_NOTICES = {
     EditorState.NOT_CONFIGURED: "No office editor is configured, so documents open as downloads only. "
     "An administrator can connect one by setting WOPI_DISCOVERY_URL.",
@@ -44,33 +44,59 @@ _EDITOR_NOTICES = {
 }
 
 
-def _folder_url(context: WopiContext, container_id: str) -> str:
-    return pages.local(f"{context.settings.base_url}/browse/folders/{quote(container_id)}")
-
-
-def _file_url(context: WopiContext, file_id: str) -> str:
-    return pages.local(f"{context.settings.base_url}/browse/files/{quote(file_id)}")
-
-
 def _breadcrumbs(context: WopiContext, ancestors: list[pb.ContainerInfo], current: pb.ContainerInfo) -> Markup:
+    """The folders above `current`. Storage leaves out those the user may not read (a folder shared with them
+    inside someone else's): where the chain breaks, an ellipsis stands for them, without their names."""
     crumbs = []
-    for container in ancestors:
+    for index, container in enumerate(ancestors):
+        if index and container.parent_container_id != ancestors[index - 1].container_id:
+            crumbs.append(render("crumb-gap.html"))
         label = container.name or ROOT_NAME
         crumbs.append(render("crumb.html", url=pages.local(context.browser_url(container.container_id)), label=label))
+    if ancestors and current.parent_container_id != ancestors[-1].container_id:
+        crumbs.append(render("crumb-gap.html"))
     crumbs.append(render("crumb-current.html", label=current.name or ROOT_NAME))
     return pages.join(crumbs)
 
 
-def _folder_row(context: WopiContext, folder: pb.ContainerInfo, csrf: str, can_manage: bool) -> Markup:
-    url = _folder_url(context, folder.container_id)
+def _owner(caps: pb.Capabilities, item: pb.FileInfo | pb.ContainerInfo, user: Principal) -> Markup:
+    """Who owns an item someone else owns (with access control, where items are shared between people)."""
+    owner = item.owner
+    if not caps.access_control or not owner.user_id or owner.user_id == user.user_id:
+        return Markup("")
+    return render("row-owner.html", name=owner.display_name or owner.user_id, user_id=owner.user_id)
+
+
+def _changes(url: str, name: str, csrf: str, actions: BrowserActions, *, is_container: bool) -> Markup:
+    """A row menu's Rename and Delete forms, those the user may use."""
+    parts = []
+    if actions.rename:
+        parts.append(render("menu-rename.html", action=f"{url}/rename", csrf=csrf, name=name))
+    if actions.delete:
+        confirm = (
+            f"Delete the folder “{name}”? Only an empty folder can be deleted."
+            if is_container
+            else f"Delete “{name}”? This cannot be undone."
+        )
+        label = "Delete folder" if is_container else "Delete"
+        parts.append(render("menu-delete.html", action=f"{url}/delete", csrf=csrf, confirm=confirm, label=label))
+    return pages.join(parts)
+
+
+def _folder_row(
+    context: WopiContext, caps: pb.Capabilities, folder: pb.ContainerInfo, csrf: str, user: Principal
+) -> Markup:
+    item = ItemRef(folder.container_id, True)
+    actions = actions_for(caps, folder.permissions, is_container=True)
+    share = sharing.share_menu_item(context, item, actions)
+    changes = _changes(sharing.item_url(context, item), folder.name, csrf, actions, is_container=True)
     menu = (
-        render("folder-menu.html", name=folder.name, csrf=csrf, rename_url=f"{url}/rename", delete_url=f"{url}/delete")
-        if can_manage
-        else Markup("")
+        render("folder-menu.html", name=folder.name, share=share, changes=changes) if share or changes else Markup("")
     )
     return render(
         "row-folder.html",
         name=folder.name,
+        owner=_owner(caps, folder, user),
         open_url=pages.local(context.browser_url(folder.container_id)),
         created=pages.format_time(folder.created_time),
         menu=menu,
@@ -86,41 +112,59 @@ def _lock_badge(info: pb.FileInfo) -> Markup:
     return render("lock-badge.html", label=label, title=f"Locked until {until}" if until else "Locked")
 
 
-def _file_row(context: WopiContext, info: pb.FileInfo, csrf: str, discovery: Discovery | None) -> Markup:
-    url = _file_url(context, info.file_id)
-    download_url = pages.local(downloads.download_url(context, info.file_id))
-    can_view = discovery is None or find_action(discovery, info.name, "view") is not None
-    can_edit = discovery is not None and any(
-        find_action(discovery, info.name, action) is not None for action in ("edit", "editnew")
-    )
-    view_url = context.host_page_url(info.file_id, "view") if can_view else download_url
-    edit = (
-        render("edit-link.html", url=context.host_page_url(info.file_id, "edit"), name=info.name)
-        if can_edit
-        else Markup("")
-    )
+def _file_row(context: WopiContext, caps: pb.Capabilities, info: pb.FileInfo, csrf: str, user: Principal) -> Markup:
+    item = ItemRef(info.file_id, False)
+    actions = actions_for(caps, info.permissions, is_container=False)
+    view_url, edit_url = file_links(context, info, actions.edit)
     kind = kind_of(info.name)
     size = pages.format_size(info.size)
     return render(
         "row-file.html",
         name=info.name,
+        owner=_owner(caps, info, user),
         kind=kind,
-        letter=_ICON_LETTERS[kind],
+        letter=ICON_LETTERS[kind],
         view_url=view_url,
         size=size,
         modified=pages.format_time(info.modified_time),
         status=_lock_badge(info),
-        edit=edit,
+        edit=render("edit-link.html", url=edit_url, name=info.name) if edit_url else Markup(""),
         menu=render(
             "file-menu.html",
             name=info.name,
-            csrf=csrf,
             view_url=view_url,
-            download_url=download_url,
-            rename_url=f"{url}/rename",
-            delete_url=f"{url}/delete",
+            download_url=pages.local(downloads.download_url(context, info.file_id)),
+            share=sharing.share_menu_item(context, item, actions),
+            changes=_changes(sharing.item_url(context, item), info.name, csrf, actions, is_container=False),
         ),
     )
+
+
+def _new_menu(folder_url: str, csrf: str, actions: BrowserActions) -> Markup:
+    if not actions.create:
+        return Markup("")
+    options = pages.join(
+        render("option.html", value=extension, label=label) for extension, label in NEW_DOCUMENT_TYPES.items()
+    )
+    return render(
+        "new-menu.html",
+        new_document=render("new-document.html", csrf=csrf, action=f"{folder_url}/new-document", options=options),
+        new_folder=(
+            render("new-folder.html", csrf=csrf, action=f"{folder_url}/new-folder")
+            if actions.new_folder
+            else Markup("")
+        ),
+    )
+
+
+def _up_link(context: WopiContext, container: pb.ContainerInfo, ancestors: list[pb.ContainerInfo]) -> Markup:
+    """Up one folder; from a folder shared on its own (its parent is not the user's to open), to what is shared."""
+    parent = container.parent_container_id
+    if not parent:
+        return Markup("")
+    if ancestors and ancestors[-1].container_id == parent:
+        return render("parent-link.html", url=pages.local(context.browser_url(parent)))
+    return render("shared-up-link.html", url=sharing.shared_url(context))
 
 
 def _sorted(items: list[pb.Item]) -> tuple[list[pb.ContainerInfo], list[pb.FileInfo]]:
@@ -150,46 +194,42 @@ async def _listing(request: Request, context: WopiContext, user: Principal) -> R
         context.storage.capabilities(),
     )
     folders, files = _sorted(items)
-    state, discovery = discovery_of(context)
+    state, _ = discovery_of(context)
     guard = guard_for(settings)
     csrf, new_nonce = guard.issue(request, user)
     flash = flash_for(settings)
     message = flash.read(request, user)
-    rows = [_folder_row(context, folder, csrf, capabilities.containers) for folder in folders]
-    rows += [_file_row(context, info, csrf, discovery) for info in files]
-    folder_url = _folder_url(context, container.container_id)
+    rows = [_folder_row(context, capabilities, folder, csrf, user) for folder in folders]
+    rows += [_file_row(context, capabilities, info, csrf, user) for info in files]
+    here = ItemRef(container.container_id, True)
+    actions = actions_for(capabilities, container.permissions, is_container=True)
+    folder_url = sharing.item_url(context, here)
     notices = []
     if message is not None and message.text:
         role = "alert" if message.kind == "error" else "status"
         notices.append(render("notice.html", kind=message.kind, role=role, text=message.text))
     if state is not EditorState.READY:
         notices.append(render("notice.html", kind="info", role="note", text=_EDITOR_NOTICES[state]))
-    new_folder = Markup("")
-    if capabilities.containers:
-        new_folder = render("new-folder.html", csrf=csrf, action=f"{folder_url}/new-folder")
     body = render(
         "browser.html",
+        places=sharing.places(context, capabilities, "documents"),
         breadcrumbs=_breadcrumbs(context, list(ancestors), container),
         title=container.name or ROOT_NAME,
-        notices=pages.join(notices),
-        csrf=csrf,
-        upload_url=f"{folder_url}/upload",
-        max_size=str(settings.max_file_size),
-        new_document=render(
-            "new-document.html",
-            csrf=csrf,
-            action=f"{folder_url}/new-document",
-            options=pages.join(
-                render("option.html", value=extension, label=label) for extension, label in NEW_DOCUMENT_TYPES.items()
-            ),
-        ),
-        new_folder=new_folder,
-        rows=pages.join(rows) if rows else render("empty.html"),
-        parent=(
-            render("parent-link.html", url=pages.local(context.browser_url(container.parent_container_id)))
-            if not at_root
+        share=(
+            pages.link_button(sharing.sharing_url(context, here), "Share" if actions.manage_sharing else "Sharing")
+            if actions.see_sharing and not at_root
             else Markup("")
         ),
+        upload=(
+            render("upload-button.html", upload_url=f"{folder_url}/upload", csrf=csrf, max_size=settings.max_file_size)
+            if actions.create
+            else Markup("")
+        ),
+        new_menu=_new_menu(folder_url, csrf, actions),
+        notices=pages.join(notices),
+        noscript=render("upload-noscript.html") if actions.create else Markup(""),
+        rows=pages.join(rows) if rows else render("empty.html" if actions.create else "empty-read-only.html"),
+        parent=_up_link(context, container, list(ancestors)),
     )
     response = pages.page(settings, container.name or ROOT_NAME, body, user=user, scripts=["browser.js"])
     guard.set_cookie(response, new_nonce)
@@ -202,6 +242,7 @@ listing = for_people(_listing)
 ROUTES: list[BaseRoute] = [
     Route("/", listing, methods=["GET"]),
     *browser_actions.ROUTES,
+    *sharing.ROUTES,
     *downloads.ROUTES,
     Route("/host/{file_id}", host_page.host_page_with_token, methods=["POST"]),
     Mount("/static", app=StaticFiles(directory=pages.STATIC_DIR), name="static"),

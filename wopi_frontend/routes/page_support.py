@@ -54,6 +54,11 @@ _KINDS = {
 }
 
 
+ROOT_NAME = "Documents"  # what the file browser calls the root container, which has no name
+# The letter on each kind's icon.
+ICON_LETTERS = {"text": "W", "sheet": "X", "slides": "P", "pdf": "PDF", "file": ""}
+
+
 def extension_of(name: str) -> str:
     """'.docx' for 'Report.DOCX'; '' without one."""
     return split_extension(name)[1].lower()
@@ -99,6 +104,23 @@ def find_action(discovery: Discovery, name: str, action: str) -> Action | None:
     return discovery.find_action(extension=extension, name=action, mime=mime_type_of(name))
 
 
+def file_links(context: WopiContext, info: pb.FileInfo, may_edit: bool) -> tuple[str, str | None]:
+    """Where a file's name leads, and its Edit link. The name opens the host page to view it, or downloads it when
+    the editor cannot show it; Edit (None without) needs `may_edit` (storage's permissions) and an editor that
+    edits such files."""
+    _, discovery = discovery_of(context)
+    can_view = discovery is None or find_action(discovery, info.name, "view") is not None
+    can_edit = (
+        may_edit
+        and discovery is not None
+        and any(find_action(discovery, info.name, action) is not None for action in ("edit", "editnew"))
+    )
+    view_url = (
+        context.host_page_url(info.file_id, "view") if can_view else pages.local(context.download_url(info.file_id))
+    )
+    return view_url, context.host_page_url(info.file_id, "edit") if can_edit else None
+
+
 # ---- storage errors, in words ----
 
 
@@ -115,6 +137,8 @@ def storage_problem(error: StorageCallError) -> tuple[int, str]:
         return 409, "Its current state does not allow this."
     if code == grpc.StatusCode.ALREADY_EXISTS:
         return 409, "Something with that name already exists in this folder."
+    if code == grpc.StatusCode.PERMISSION_DENIED:
+        return 403, "You do not have permission to do this."
     if code == grpc.StatusCode.INVALID_ARGUMENT:
         return 400, f"Storage refused it: {error.message}"
     if code == grpc.StatusCode.RESOURCE_EXHAUSTED:
