@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,10 +53,9 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
-@pytest.fixture(scope="package")
-def office_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[WopiHost, StandInOffice]]:
-    """Storage and front-end, with the stand-in office as the WOPI client and `alice` as the development user."""
-    host = WopiHost(Path(tmp_path_factory.mktemp("browser-host")), WOPI_DEV_USER=DEV_USER)
+@contextmanager
+def host_with_office(host: WopiHost) -> Iterator[tuple[WopiHost, StandInOffice]]:
+    """`host` (not started yet) started with the stand-in office as its WOPI client; both stopped after."""
     office = StandInOffice(host.url).start()
     host.environment["WOPI_DISCOVERY_URL"] = office.discovery_url
     try:
@@ -64,6 +64,13 @@ def office_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Wopi
     finally:
         host.stop()
         office.stop()
+
+
+@pytest.fixture(scope="package")
+def office_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[WopiHost, StandInOffice]]:
+    """Storage and front-end, with the stand-in office as the WOPI client and `alice` as the development user."""
+    with host_with_office(WopiHost(Path(tmp_path_factory.mktemp("browser-host")), WOPI_DEV_USER=DEV_USER)) as both:
+        yield both
 
 
 @dataclass

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import host_with_office, screenshot
 from tests.browser.office_client import StandInOffice
 from tests.frontend.servers import WopiHost
 
@@ -36,14 +36,8 @@ def shared_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Wopi
         storage_args=("--access-control", "true"),
         WOPI_IDENTITY_HEADER="X-Forwarded-User",
     )
-    office = StandInOffice(host.url).start()
-    host.environment["WOPI_DISCOVERY_URL"] = office.discovery_url
-    try:
-        host.start()
-        yield host, office
-    finally:
-        host.stop()
-        office.stop()
+    with host_with_office(host) as both:
+        yield both
 
 
 def _row(page: Any, name: str) -> Any:
