@@ -685,7 +685,7 @@ def test_the_postgres_profile_on_a_real_postgresql(compose: Compose, tmp_path: P
         log = tmp_path / "storage.log"
         with running([sys.executable, "-m", "storage_adapter"], environment, log, tmp_path) as adapter:
             wait_until(storage_is_healthy(config, environment), adapter, log)
-        assert "(sql backend)" in log.read_text()
+        assert "(sql backend, access control on)" in log.read_text()
 
 
 # The arguments the seaweedfs image's entry point puts before the command's own for `server` (its entrypoint.sh).
@@ -757,7 +757,7 @@ def test_the_seaweedfs_profile_on_a_real_seaweedfs(compose: Compose, tmp_path: P
             storage_log = tmp_path / "storage.log"
             with running([sys.executable, "-m", "storage_adapter"], storage_env, storage_log, tmp_path) as adapter:
                 wait_until(storage_is_healthy(config, storage_env), adapter, storage_log)
-            assert "(s3 backend)" in storage_log.read_text()
+            assert "(s3 backend, access control on)" in storage_log.read_text()
             assert "created bucket" in storage_log.read_text()
             assert (tmp_path / "volume" / "metadata.db").is_file()
     finally:
