@@ -53,11 +53,12 @@ benchmark-deps:
 	@command -v wrk >/dev/null || { echo "installing Debian packages: wrk"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk; }
 
-benchmark: install benchmark-deps
-	$(BIN)/python -m benchmarks.storage_memory
-	$(BIN)/python -m benchmarks.storage_memory --all --size-mib 100
-	$(BIN)/python -m benchmarks.frontend_throughput
-	$(BIN)/python -m benchmarks.access_control_cost
+# Every hot path on every backend beside the bare shape's ceilings, in one run (benchmarks/suite, ~15 min on two
+# cores), written to docs/performance.md. BENCHMARK_ARGS=--quick for a smoke run of ~2 min (then not written
+# there unless --output is given again). The older single benchmarks still run alone: python -m benchmarks.NAME.
+BENCHMARK_ARGS ?=
+benchmark: install system-deps benchmark-deps
+	$(BIN)/python -m benchmarks.suite $(if $(BENCHMARK_ARGS),$(BENCHMARK_ARGS),--output docs/performance.md)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,106 @@
+"""A folder of many files: how long storage takes to list it and the file browser to render it.
+
+The files are made through gRPC CreateFile, many calls in flight at once (an operator cannot drop files into any
+backend's storage behind its back; the filesystem backend keeps a catalogue of its own). Listing is timed as a
+client sees it: ListChildren over gRPC until the first page (PAGE items) and until the end of the stream (the
+RPC has no paging yet, so both come from one call), and `GET /?container=ID` to its last byte."""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from dataclasses import dataclass
+
+import grpc
+import httpx
+
+from benchmarks.suite.hosts import USER, RunningHost
+from wopi_proto.storage_v1 import storage_pb2 as pb
+from wopi_proto.storage_v1 import storage_pb2_grpc as pb_grpc
+
+PAGE = 100  # what a first screen of a file browser needs
+IN_FLIGHT = 16
+
+
+@dataclass(frozen=True)
+class Listing:
+    files: int
+    create_per_second: float
+    first_page_ms: float  # median over the rounds
+    whole_ms: float
+    render_ms: float
+    render_bytes: int
+
+
+async def _fill(host: RunningHost, count: int) -> tuple[str, float]:
+    """A new folder with `count` empty files in it; its id, and files made per second."""
+    metadata = (("authorization", f"Bearer {host.storage.secret}"), ("x-wopi-principal-id", USER))
+    async with grpc.aio.insecure_channel(host.storage.target) as channel:
+        stub = pb_grpc.StorageServiceStub(channel)
+        root = await stub.GetRootContainer(pb.GetRootContainerRequest(), metadata=metadata, timeout=30)
+        request = pb.CreateContainerRequest(parent_container_id=root.container_id, name=f"folder-of-{count}")
+        folder = (await stub.CreateContainer(request, metadata=metadata, timeout=30)).container_id
+        names = iter(range(count))
+        started = time.perf_counter()
+
+        async def worker() -> None:
+            for number in names:
+                messages = [
+                    pb.CreateFileRequest(
+                        header=pb.CreateFileHeader(container_id=folder, name=f"document {number:05}.docx")
+                    ),
+                    pb.CreateFileRequest(end=pb.ContentEnd(size=0)),
+                ]
+                await stub.CreateFile(iter(messages), metadata=metadata, timeout=60)
+
+        await asyncio.gather(*(worker() for _ in range(IN_FLIGHT)))
+        return folder, count / (time.perf_counter() - started)
+
+
+def _list(host: RunningHost, folder: str, expected: int) -> tuple[float, float]:
+    """ms to the PAGE-th item and to the end of one ListChildren stream."""
+    metadata = (("authorization", f"Bearer {host.storage.secret}"), ("x-wopi-principal-id", USER))
+    with grpc.insecure_channel(host.storage.target) as channel:
+        stub = pb_grpc.StorageServiceStub(channel)
+        first_page = 0.0
+        started = time.perf_counter()
+        seen = 0
+        for _item in stub.ListChildren(pb.ListChildrenRequest(container_id=folder), metadata=metadata, timeout=600):
+            seen += 1
+            if seen == min(PAGE, expected):
+                first_page = time.perf_counter() - started
+        whole = time.perf_counter() - started
+    if seen != expected:
+        raise RuntimeError(f"{host.backend}: ListChildren gave {seen} items, not {expected}")
+    return first_page * 1000, whole * 1000
+
+
+def _render(host: RunningHost, folder: str) -> tuple[float, int]:
+    """ms from sending `GET /?container=ID` to its last byte, and the page's size."""
+    with httpx.Client(timeout=600) as http:
+        started = time.perf_counter()
+        response = http.get(f"{host.url}/", params={"container": folder})
+        elapsed = time.perf_counter() - started
+    if response.status_code != 200 or "document 00000.docx" not in response.text:
+        raise RuntimeError(f"{host.backend}: the file browser answered {response.status_code}: {response.text[:300]}")
+    return elapsed * 1000, len(response.content)
+
+
+def make_folder(host: RunningHost, count: int) -> float:
+    """Fill the host's big folder; files made per second."""
+    host.files.container, rate = asyncio.run(_fill(host, count))
+    return rate
+
+
+def measure(host: RunningHost, count: int, create_rate: float, rounds: int) -> Listing:
+    lists = [_list(host, host.files.container, count) for _ in range(rounds)]
+    renders = [_render(host, host.files.container) for _ in range(rounds)]
+    return Listing(
+        files=count,
+        create_per_second=create_rate,
+        first_page_ms=statistics.median(first for first, _ in lists),
+        whole_ms=statistics.median(whole for _, whole in lists),
+        render_ms=statistics.median(ms for ms, _ in renders),
+        render_bytes=renders[0][1],
+    )
