@@ -72,6 +72,7 @@ ROOT_PERMISSIONS = frozenset({Permission.READ, Permission.CREATE_CHILDREN})
 # The permission each RPC needs on the item it names (proto "Access control"); None: an identified principal.
 REQUIRED: dict[str, Permission | None] = {
     "StatFile": Permission.READ,
+    "GetFileContext": Permission.READ,
     "ReadFile": Permission.READ,
     "GetLock": Permission.READ,
     "ListVersions": Permission.READ,

@@ -56,12 +56,24 @@ class StorageServicer(pb_grpc.StorageServiceServicer):
         self.stream_idle_timeout = stream_idle_timeout
 
     async def GetCapabilities(self, request: pb.GetCapabilitiesRequest, context: Context) -> pb.Capabilities:
-        return convert.capabilities(self.caps)
+        answer = convert.capabilities(self.caps)
+        answer.file_context = True  # GetFileContext is served here, for every backend (StorageBackend.file_context)
+        return answer
 
     # ---- files ----
 
     async def StatFile(self, request: pb.StatFileRequest, context: Context) -> pb.FileInfo:
         return convert.file_info(await self.backend.stat_file(validation.file_id(request.file_id)))
+
+    async def GetFileContext(self, request: pb.GetFileContextRequest, context: Context) -> pb.FileContext:
+        file_id = validation.file_id(request.file_id)
+        found = await self.backend.file_context(
+            file_id, _principal().user_id, with_container=request.include_container_permissions
+        )
+        answer = pb.FileContext(file=convert.file_info(found.file), user_info=found.user_info)
+        if found.container_permissions is not None:
+            answer.container_permissions.CopyFrom(convert.permissions(found.container_permissions))
+        return answer
 
     async def ReadFile(self, request: pb.ReadFileRequest, context: Context) -> AsyncIterator[pb.ReadFileResponse]:
         file_id = validation.file_id(request.file_id)

@@ -163,6 +163,15 @@ class StorageClient:
     async def stat_file(self, file_id: str, principal: Principal) -> pb.FileInfo:
         return await self._call("StatFile", pb.StatFileRequest(file_id=file_id), principal)  # type: ignore[no-any-return]
 
+    async def file_context(
+        self, file_id: str, principal: Principal, *, container_permissions: bool = False
+    ) -> pb.FileContext:
+        """The file, the principal's user info and, with `container_permissions`, the principal's permissions on
+        the file's folder (unset where it may not read the folder), in one call (only if
+        `capabilities().file_context`)."""
+        request = pb.GetFileContextRequest(file_id=file_id, include_container_permissions=container_permissions)
+        return await self._call("GetFileContext", request, principal)  # type: ignore[no-any-return]
+
     async def open_read(
         self, file_id: str, principal: Principal, *, version: str = ""
     ) -> tuple[pb.FileInfo, AsyncIterator[bytes]]:

@@ -35,6 +35,24 @@ def from_storage(file_permissions: pb.Permissions, parent_permissions: pb.Permis
     return frozenset(allowed)
 
 
+def needs_folder(granted: Iterable[Permission], caps: pb.Capabilities) -> bool:
+    """Whether what storage allows of `granted` depends on the file's folder as well as on the file: only CREATE
+    is about the folder (a new file goes next to this one), and only storage with access control decides it."""
+    return caps.access_control and Permission.CREATE in granted
+
+
+def _limited(
+    granted: Iterable[Permission],
+    caps: pb.Capabilities,
+    file_permissions: pb.Permissions,
+    folder_permissions: pb.Permissions | None,
+) -> frozenset[Permission]:
+    granted = frozenset(granted)
+    if not caps.access_control:
+        return granted
+    return granted & from_storage(file_permissions, folder_permissions)
+
+
 def effective(
     granted: Iterable[Permission],
     caps: pb.Capabilities,
@@ -43,22 +61,28 @@ def effective(
 ) -> frozenset[Permission]:
     """`granted` (a token's permissions) limited to what storage allows on `info` (and `parent`, for CREATE;
     None: CREATE is not backed). Without access control: `granted` as it is."""
-    granted = frozenset(granted)
-    if not caps.access_control:
-        return granted
-    return granted & from_storage(info.permissions, parent.permissions if parent is not None else None)
+    return _limited(granted, caps, info.permissions, parent.permissions if parent is not None else None)
+
+
+def effective_in(
+    granted: Iterable[Permission], caps: pb.Capabilities, context: pb.FileContext
+) -> frozenset[Permission]:
+    """`effective`, from a GetFileContext answer: its file, and for CREATE the folder permissions it carries
+    (unset: not asked for, or a folder the user may not read, and then CREATE is not backed)."""
+    folder = context.container_permissions if context.HasField("container_permissions") else None
+    return _limited(granted, caps, context.file.permissions, folder)
 
 
 async def allowed(
     storage: StorageClient, granted: Iterable[Permission], user: Principal, info: pb.FileInfo
 ) -> frozenset[Permission]:
     """`granted` limited to what storage lets `user` do with the file `info` (read as that user). CREATE is about
-    the file's folder, so it costs one more call, made only with access control and when `granted` has CREATE;
-    a folder the user may not read (a file shared on its own) backs no CREATE."""
+    the file's folder, so it costs one more call, made only when `needs_folder`; a folder the user may not read
+    (a file shared on its own) backs no CREATE."""
     granted = frozenset(granted)
     caps = await storage.capabilities()
     parent = None
-    if caps.access_control and Permission.CREATE in granted:
+    if needs_folder(granted, caps):
         try:
             parent = await storage.get_container(info.parent_container_id, user)
         except StorageCallError as error:

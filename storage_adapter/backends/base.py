@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 from storage_adapter import locks
 from storage_adapter.access import Grant, Grantee, Role
-from storage_adapter.errors import Unsupported
+from storage_adapter.errors import NotFound, Unsupported
 from storage_adapter.types import (
     Capabilities,
     ContainerId,
@@ -28,6 +28,7 @@ from storage_adapter.types import (
     Item,
     LockId,
     LockState,
+    Permissions,
     Preconditions,
     Principal,
     Version,
@@ -51,6 +52,16 @@ class FileReader:
 
     meta: FileMeta
     chunks: AsyncIterator[bytes]
+
+
+@dataclass(frozen=True)
+class FileContext:
+    """One file as the principal of the call sees it, with its user info and, when asked for, its permissions on
+    the file's container (None: not asked for, or the principal may not read the container)."""
+
+    file: FileMeta
+    user_info: str
+    container_permissions: Permissions | None = None
 
 
 class StorageBackend(abc.ABC):
@@ -194,6 +205,22 @@ class StorageBackend(abc.ABC):
 
     async def get_lock(self, file_id: FileId) -> LockState | None:
         return (await self.stat_file(file_id)).lock
+
+    async def file_context(self, file_id: FileId, user_id: str, *, with_container: bool) -> FileContext:
+        """`stat_file`, then `get_user_info(user_id)` ("" for an empty `user_id`), then, `with_container`, the
+        permissions of `get_container` on the file's container, None where that is NotFound (a principal that
+        may not read it). NotFound and the access refusals of `stat_file`. Three steps, not one atomic one
+        (proto GetFileContext); a backend that can take them in one (one transaction, one lock hold) may
+        override this, as long as the answer is the same."""
+        meta = await self.stat_file(file_id)
+        user_info = await self.get_user_info(user_id) if user_id else ""
+        if not with_container:
+            return FileContext(meta, user_info)
+        try:
+            container = await self.get_container(meta.parent_id)
+        except NotFound:  # what the principal may not read, it learns nothing about
+            return FileContext(meta, user_info)
+        return FileContext(meta, user_info, container.permissions)
 
     # ---- per-user info ----
 

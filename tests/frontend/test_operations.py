@@ -643,6 +643,19 @@ def counted_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Wop
             yield host, proxy
 
 
+def test_check_file_info_is_one_storage_call(counted_host: tuple[WopiHost, CountingProxy], file_name: str) -> None:
+    """CheckFileInfo asks storage once (GetFileContext: the file, the user info and, for an edit token under
+    access control, the folder's permissions), with an edit token and a view token alike."""
+    host, proxy = counted_host
+    edit = open_file(host, file_name, DOCUMENT)
+    view = edit.with_token(token_for(host, edit, permission="view"))
+    edit.check_file_info()  # the front-end has read the capabilities: the counts below are the requests' own
+    for file in (edit, view):
+        proxy.reset()
+        assert file.check_file_info().status_code == 200
+        assert proxy.calls() == {"GetFileContext": 1}
+
+
 def take_name_and_variants(host: WopiHost, stem: str, count: int = 100) -> None:
     """`stem.wopitest` and `stem (2).wopitest` ... `stem (count).wopitest`, put in the root folder directly."""
     for number in range(1, count + 1):

@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 from storage_adapter import access, locks
 from storage_adapter.access import AccessPolicy, Grant, Grantee, Role
-from storage_adapter.backends.base import Clock, FileReader, StorageBackend, utc_now
+from storage_adapter.backends.base import Clock, FileContext, FileReader, StorageBackend, utc_now
 from storage_adapter.backends.filesystem.sections import Sections
 from storage_adapter.backends.filesystem.streams import StagedFile
 from storage_adapter.errors import Unsupported
@@ -132,6 +132,9 @@ class FilesystemBackend(StorageBackend):
 
     async def stat_file(self, file_id: FileId) -> FileMeta:
         return await self._atomic(self._sections.stat_file, file_id)
+
+    async def file_context(self, file_id: FileId, user_id: str, *, with_container: bool) -> FileContext:
+        return await self._atomic(self._sections.file_context, file_id, user_id, with_container)
 
     async def open_file(self, file_id: FileId, offset: int, length: int, version: Version | None) -> FileReader:
         return await self._atomic(self._sections.open_file, file_id, offset, length, version)

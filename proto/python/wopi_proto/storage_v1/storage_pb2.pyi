@@ -202,7 +202,7 @@ class GetCapabilitiesRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class Capabilities(_message.Message):
-    __slots__ = ("adapter_name", "adapter_version", "max_file_size", "max_chunk_size", "max_lock_id_length", "max_lock_ttl", "max_name_length", "containers", "version_history", "max_versions_kept", "sha256", "case_insensitive_names", "max_user_info_length", "free_name_variants", "max_container_depth", "access_control")
+    __slots__ = ("adapter_name", "adapter_version", "max_file_size", "max_chunk_size", "max_lock_id_length", "max_lock_ttl", "max_name_length", "containers", "version_history", "max_versions_kept", "sha256", "case_insensitive_names", "max_user_info_length", "free_name_variants", "max_container_depth", "access_control", "file_context")
     ADAPTER_NAME_FIELD_NUMBER: _ClassVar[int]
     ADAPTER_VERSION_FIELD_NUMBER: _ClassVar[int]
     MAX_FILE_SIZE_FIELD_NUMBER: _ClassVar[int]
@@ -219,6 +219,7 @@ class Capabilities(_message.Message):
     FREE_NAME_VARIANTS_FIELD_NUMBER: _ClassVar[int]
     MAX_CONTAINER_DEPTH_FIELD_NUMBER: _ClassVar[int]
     ACCESS_CONTROL_FIELD_NUMBER: _ClassVar[int]
+    FILE_CONTEXT_FIELD_NUMBER: _ClassVar[int]
     adapter_name: str
     adapter_version: str
     max_file_size: int
@@ -235,13 +236,32 @@ class Capabilities(_message.Message):
     free_name_variants: bool
     max_container_depth: int
     access_control: bool
-    def __init__(self, adapter_name: _Optional[str] = ..., adapter_version: _Optional[str] = ..., max_file_size: _Optional[int] = ..., max_chunk_size: _Optional[int] = ..., max_lock_id_length: _Optional[int] = ..., max_lock_ttl: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., max_name_length: _Optional[int] = ..., containers: _Optional[bool] = ..., version_history: _Optional[bool] = ..., max_versions_kept: _Optional[int] = ..., sha256: _Optional[bool] = ..., case_insensitive_names: _Optional[bool] = ..., max_user_info_length: _Optional[int] = ..., free_name_variants: _Optional[bool] = ..., max_container_depth: _Optional[int] = ..., access_control: _Optional[bool] = ...) -> None: ...
+    file_context: bool
+    def __init__(self, adapter_name: _Optional[str] = ..., adapter_version: _Optional[str] = ..., max_file_size: _Optional[int] = ..., max_chunk_size: _Optional[int] = ..., max_lock_id_length: _Optional[int] = ..., max_lock_ttl: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., max_name_length: _Optional[int] = ..., containers: _Optional[bool] = ..., version_history: _Optional[bool] = ..., max_versions_kept: _Optional[int] = ..., sha256: _Optional[bool] = ..., case_insensitive_names: _Optional[bool] = ..., max_user_info_length: _Optional[int] = ..., free_name_variants: _Optional[bool] = ..., max_container_depth: _Optional[int] = ..., access_control: _Optional[bool] = ..., file_context: _Optional[bool] = ...) -> None: ...
 
 class StatFileRequest(_message.Message):
     __slots__ = ("file_id",)
     FILE_ID_FIELD_NUMBER: _ClassVar[int]
     file_id: str
     def __init__(self, file_id: _Optional[str] = ...) -> None: ...
+
+class GetFileContextRequest(_message.Message):
+    __slots__ = ("file_id", "include_container_permissions")
+    FILE_ID_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_CONTAINER_PERMISSIONS_FIELD_NUMBER: _ClassVar[int]
+    file_id: str
+    include_container_permissions: bool
+    def __init__(self, file_id: _Optional[str] = ..., include_container_permissions: _Optional[bool] = ...) -> None: ...
+
+class FileContext(_message.Message):
+    __slots__ = ("file", "user_info", "container_permissions")
+    FILE_FIELD_NUMBER: _ClassVar[int]
+    USER_INFO_FIELD_NUMBER: _ClassVar[int]
+    CONTAINER_PERMISSIONS_FIELD_NUMBER: _ClassVar[int]
+    file: FileInfo
+    user_info: str
+    container_permissions: Permissions
+    def __init__(self, file: _Optional[_Union[FileInfo, _Mapping]] = ..., user_info: _Optional[str] = ..., container_permissions: _Optional[_Union[Permissions, _Mapping]] = ...) -> None: ...
 
 class ReadFileRequest(_message.Message):
     __slots__ = ("file_id", "offset", "length", "version")

@@ -45,6 +45,11 @@ class StorageServiceStub:
                 request_serializer=wopi_dot_storage_dot_v1_dot_storage__pb2.StatFileRequest.SerializeToString,
                 response_deserializer=wopi_dot_storage_dot_v1_dot_storage__pb2.FileInfo.FromString,
                 _registered_method=True)
+        self.GetFileContext = channel.unary_unary(
+                '/wopi.storage.v1.StorageService/GetFileContext',
+                request_serializer=wopi_dot_storage_dot_v1_dot_storage__pb2.GetFileContextRequest.SerializeToString,
+                response_deserializer=wopi_dot_storage_dot_v1_dot_storage__pb2.FileContext.FromString,
+                _registered_method=True)
         self.ReadFile = channel.unary_stream(
                 '/wopi.storage.v1.StorageService/ReadFile',
                 request_serializer=wopi_dot_storage_dot_v1_dot_storage__pb2.ReadFileRequest.SerializeToString,
@@ -197,6 +202,22 @@ class StorageServiceServicer:
         """---- Files ----
 
         The metadata of one file. NOT_FOUND if there is no such file.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetFileContext(self, request, context):
+        """What a caller needs to describe one file to one user (WOPI CheckFileInfo), in one call instead of three:
+        the file as StatFile answers it, the principal's user info as GetUserInfo answers it, and, when asked
+        for, the principal's permissions on the file's container as GetContainer on `parent_container_id`
+        answers them. Needs what StatFile needs (read on the file) and fails as StatFile does, in the same order:
+        INVALID_ARGUMENT for a malformed `file_id` and, with `Capabilities.access_control`, without
+        `x-wopi-principal-id`; NOT_FOUND if there is no such file or the principal may not read it. The container
+        is not required: a principal that may read the file but not its container (a file shared on its own)
+        gets the file all the same, with `container_permissions` unset and nothing else about the container.
+        The parts are read one after another, not in one atomic step: each is what its own RPC would have
+        answered at some moment during the call. UNIMPLEMENTED without `Capabilities.file_context`.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -487,6 +508,11 @@ def add_StorageServiceServicer_to_server(servicer, server):
                     request_deserializer=wopi_dot_storage_dot_v1_dot_storage__pb2.StatFileRequest.FromString,
                     response_serializer=wopi_dot_storage_dot_v1_dot_storage__pb2.FileInfo.SerializeToString,
             ),
+            'GetFileContext': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetFileContext,
+                    request_deserializer=wopi_dot_storage_dot_v1_dot_storage__pb2.GetFileContextRequest.FromString,
+                    response_serializer=wopi_dot_storage_dot_v1_dot_storage__pb2.FileContext.SerializeToString,
+            ),
             'ReadFile': grpc.unary_stream_rpc_method_handler(
                     servicer.ReadFile,
                     request_deserializer=wopi_dot_storage_dot_v1_dot_storage__pb2.ReadFileRequest.FromString,
@@ -678,6 +704,33 @@ class StorageService:
             '/wopi.storage.v1.StorageService/StatFile',
             wopi_dot_storage_dot_v1_dot_storage__pb2.StatFileRequest.SerializeToString,
             wopi_dot_storage_dot_v1_dot_storage__pb2.FileInfo.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetFileContext(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wopi.storage.v1.StorageService/GetFileContext',
+            wopi_dot_storage_dot_v1_dot_storage__pb2.GetFileContextRequest.SerializeToString,
+            wopi_dot_storage_dot_v1_dot_storage__pb2.FileContext.FromString,
             options,
             channel_credentials,
             insecure,
