@@ -20,12 +20,18 @@ from tests.infra.ports import free_port
 from wopi_proto.storage_v1 import storage_pb2 as pb
 
 _SERVICE = pb.DESCRIPTOR.services_by_name["StorageService"]
-_FORWARDED_METADATA = ("authorization", "x-wopi-principal-id", "x-wopi-principal-name-bin")
+_FORWARDED_METADATA = ("authorization", "x-wopi-principal-id", "x-wopi-principal-name-bin", "x-wopi-principal-groups")
+# The RPCs an optional capability brings: a proxy that hides the capability answers them UNIMPLEMENTED.
+CAPABILITY_RPCS = {"file_context": ("GetFileContext",)}
 
 
 class CountingProxy:
-    def __init__(self, upstream: str) -> None:
+    def __init__(self, upstream: str, *, hidden_capabilities: tuple[str, ...] = ()) -> None:
+        """`hidden_capabilities`: the proxy plays an adapter that predates these (GetCapabilities says false,
+        their RPCs are UNIMPLEMENTED), to test the front-end's way without them."""
         self.target = f"127.0.0.1:{free_port()}"
+        self.hidden_capabilities = hidden_capabilities
+        self.hidden_rpcs = {rpc for name in hidden_capabilities for rpc in CAPABILITY_RPCS[name]}
         self._upstream = grpc.insecure_channel(upstream)
         self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=16))
         self._server.add_generic_rpc_handlers([_Forwarder(self)])
@@ -92,10 +98,18 @@ class _Forwarder(grpc.GenericRpcHandler):
 
         def answer(request: Any, context: grpc.ServicerContext) -> Any:
             proxy.count(method.name)
+            if method.name in proxy.hidden_rpcs:
+                context.abort(grpc.StatusCode.UNIMPLEMENTED, f"{method.name} is not implemented")
             try:
-                return upstream(request, metadata=metadata(context), timeout=context.time_remaining())
+                answered = upstream(request, metadata=metadata(context), timeout=context.time_remaining())
             except grpc.RpcError as error:
                 forward_error(error, context)
+            if method.name == "GetCapabilities" and proxy.hidden_capabilities:
+                caps = pb.Capabilities.FromString(answered)
+                for name in proxy.hidden_capabilities:
+                    caps.ClearField(name)
+                answered = caps.SerializeToString()
+            return answered
 
         def answer_stream(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
             proxy.count(method.name)

@@ -656,6 +656,26 @@ def test_check_file_info_is_one_storage_call(counted_host: tuple[WopiHost, Count
         assert proxy.calls() == {"GetFileContext": 1}
 
 
+def test_check_file_info_without_get_file_context(tmp_path_factory: pytest.TempPathFactory, file_name: str) -> None:
+    """With an adapter that predates GetFileContext, CheckFileInfo makes the calls it replaces (StatFile and
+    GetUserInfo at once, then the folder for an edit token under access control) and answers as before."""
+    host = WopiHost(Path(tmp_path_factory.mktemp("wopi-older-adapter")))
+    with CountingProxy(host.storage.target, hidden_capabilities=("file_context",)) as older:
+        host.environment["WOPI_STORAGE_TARGET"] = older.target
+        with host:
+            edit = open_file(host, file_name, DOCUMENT)
+            assert edit.put_user_info("kept by storage").status_code == 200
+            view = edit.with_token(token_for(host, edit, permission="view"))
+            stat_and_user_info = {"StatFile": 1, "GetUserInfo": 1}
+            expected = [(edit, {**stat_and_user_info, "GetContainer": 1}, True), (view, stat_and_user_info, False)]
+            for file, calls, writable in expected:
+                older.reset()
+                document = file.info()
+                assert older.calls() == calls
+                assert document["UserInfo"] == "kept by storage" and document["Size"] == len(DOCUMENT)
+                assert document["UserCanWrite"] is writable and document["UserCanNotWriteRelative"] is not writable
+
+
 def take_name_and_variants(host: WopiHost, stem: str, count: int = 100) -> None:
     """`stem.wopitest` and `stem (2).wopitest` ... `stem (count).wopitest`, put in the root folder directly."""
     for number in range(1, count + 1):
