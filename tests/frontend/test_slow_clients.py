@@ -116,8 +116,11 @@ def test_second_concurrent_put_file_is_503_with_retry_after(wopi_host: WopiHost,
     503 with Retry-After and stores nothing; the first then completes."""
     file = open_file(wopi_host, file_name)
     first_body = b"x" * (256 * 1024)
+    staging = wopi_host.documents / ".wopi-storage" / "tmp"
+    earlier = set(staging.iterdir())
     with connect(wopi_host) as first:
         first.sendall(put_head(file, 2 * len(first_body)) + first_body)
+        wait_until_storage_receives_an_upload(staging, earlier)  # so the first save holds the file's gate
         second = file.put_file(b"the second save")
         assert second.status_code == 503
         assert second.headers["Retry-After"].isdigit()
@@ -125,6 +128,23 @@ def test_second_concurrent_put_file_is_503_with_retry_after(wopi_host: WopiHost,
         answer, _ = read_until_closed_or_answered(first)
     assert status_lines(answer) == [200]
     assert file.contents() == 2 * first_body
+
+
+def wait_until_storage_receives_an_upload(staging: Path, earlier: set[Path]) -> None:
+    """Until the filesystem backend writes a new upload's bytes into a temp file in `staging` (other than those
+    in `earlier`): the front-end sends nothing to storage before a save has passed the file's write gate, so
+    from then on the gate is held."""
+    deadline = time.monotonic() + BOUND
+
+    def received(entry: Path) -> bool:
+        try:
+            return entry not in earlier and entry.stat().st_size > 0
+        except FileNotFoundError:  # another test's upload, finished meanwhile
+            return False
+
+    while not any(received(entry) for entry in staging.iterdir()):
+        assert time.monotonic() < deadline, f"storage received no upload within {BOUND} s"
+        time.sleep(0.01)
 
 
 def read_until_closed_or_answered(connection: socket.socket) -> tuple[bytes, float]:
