@@ -64,6 +64,21 @@ class FileContext:
     container_permissions: Permissions | None = None
 
 
+def file_context_of(
+    meta: FileMeta, user_info: str, read_container: Callable[[ContainerId], ContainerMeta] | None
+) -> FileContext:
+    """The FileContext of a file read with its user info, for a backend that reads synchronously in one section
+    or on one connection: `read_container` (None: not asked for) reads the file's container as the principal
+    sees it, and its NotFound (a principal that may not read it) leaves the permissions out."""
+    if read_container is None:
+        return FileContext(meta, user_info)
+    try:
+        container = read_container(meta.parent_id)
+    except NotFound:  # what the principal may not read, it learns nothing about
+        return FileContext(meta, user_info)
+    return FileContext(meta, user_info, container.permissions)
+
+
 class StorageBackend(abc.ABC):
     """A storage backend. One instance serves every request of one adapter process, concurrently."""
 

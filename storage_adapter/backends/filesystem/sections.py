@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 
 from storage_adapter import access, locks, name_variants
 from storage_adapter.access import AccessPolicy, Grant, Grantee, Role
-from storage_adapter.backends.base import Clock, FileContext, FileReader
+from storage_adapter.backends.base import Clock, FileContext, FileReader, file_context_of
 from storage_adapter.backends.filesystem.catalogue import Catalogue, Node
 from storage_adapter.backends.filesystem.gate import Gate, Held, shown
 from storage_adapter.backends.filesystem.state import StateDir
@@ -138,13 +138,7 @@ class Sections:
         worker thread and one catalogue transaction instead of three (CheckFileInfo's every storage need)."""
         meta = self.stat_file(file_id)
         user_info = self.get_user_info(user_id) if user_id else ""
-        if not with_container:
-            return FileContext(meta, user_info)
-        try:
-            container = self.get_container(meta.parent_id)
-        except NotFound:  # what the principal may not read, it learns nothing about
-            return FileContext(meta, user_info)
-        return FileContext(meta, user_info, container.permissions)
+        return file_context_of(meta, user_info, self.get_container if with_container else None)
 
     def set_user_info(self, user_id: str, user_info: str) -> None:
         self.catalogue.set_user_info(user_id, user_info)

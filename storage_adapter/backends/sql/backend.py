@@ -27,14 +27,14 @@ from typing import TypeVar
 
 from storage_adapter import access, locks
 from storage_adapter.access import AccessPolicy, Grant, Grantee, Role
-from storage_adapter.backends.base import Clock, FileContext, FileReader, StorageBackend, utc_now
+from storage_adapter.backends.base import Clock, FileContext, FileReader, StorageBackend, file_context_of, utc_now
 from storage_adapter.backends.content_store import ContentStore, StoredBlob
 from storage_adapter.backends.sql import metadata, sharing
 from storage_adapter.backends.sql.content import CHUNK_SIZE, DatabaseContentStore
 from storage_adapter.backends.sql.database import Database, Mode, Tx
 from storage_adapter.backends.sql.guard import Guard
 from storage_adapter.backends.sql.migrations import migrate
-from storage_adapter.errors import NotFound, OutOfRange, TooLarge
+from storage_adapter.errors import OutOfRange, TooLarge
 from storage_adapter.types import (
     Capabilities,
     ContainerId,
@@ -200,13 +200,11 @@ class SqlBackend(StorageBackend):
         def read(tx: Tx) -> FileContext:
             meta = metadata.stat_file(tx, file_id, self.clock(), guard)
             user_info = metadata.get_user_info(tx, user_id) if user_id else ""
-            if not with_container:
-                return FileContext(meta, user_info)
-            try:
-                container = metadata.get_container(tx, meta.parent_id, guard)
-            except NotFound:  # what the principal may not read, it learns nothing about
-                return FileContext(meta, user_info)
-            return FileContext(meta, user_info, container.permissions)
+
+            def container(container_id: ContainerId) -> ContainerMeta:
+                return metadata.get_container(tx, container_id, guard)
+
+            return file_context_of(meta, user_info, container if with_container else None)
 
         return await self._run(read, Mode.AUTOCOMMIT)
 
