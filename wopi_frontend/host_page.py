@@ -20,7 +20,6 @@ import secrets
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
-import grpc
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
@@ -214,10 +213,14 @@ async def _host_page(request: Request, context: WopiContext, user: Principal) ->
     if not valid_id(file_id):
         return pages.message_page(context.settings, "Not found", "There is no such document.", status_code=404)
     info = await context.storage.stat_file(file_id, user)
+    caps = await context.storage.capabilities()
+    # With access control, the folder as the user sees it, read once: it backs CREATE, and the editor's Close
+    # leads there only if the user may read it (else to Shared with me: a file shared on its own).
+    folder = await storage_permissions.readable_folder(context.storage, user, info) if caps.access_control else None
+    close_url = context.shared_url() if caps.access_control and folder is None else None
     # What the action asks for, narrowed to what storage lets this user do: a viewer asking to edit gets a view
     # token, and the page frames the viewer (_resolve_action).
-    wanted_permissions = PERMISSION_SETS[ACTIONS[wanted][1]]
-    permissions = await storage_permissions.allowed(context.storage, wanted_permissions, user, info)
+    permissions = storage_permissions.effective(PERMISSION_SETS[ACTIONS[wanted][1]], caps, info, folder)
     try:
         token, claims = context.tokens.issue(user, FileId(file_id), permissions)
     except TokenTooLarge:
@@ -226,29 +229,12 @@ async def _host_page(request: Request, context: WopiContext, user: Principal) ->
             "in its URLs. Ask the administrator to have the sign-in proxy send fewer groups."
         )
         return pages.message_page(context.settings, "This document cannot be opened", text, status_code=403, user=user)
-    may_edit = Permission.EDIT in permissions or Permission.EDIT in storage_permissions.effective(
-        {Permission.EDIT}, await context.storage.capabilities(), info
-    )
-    session = Session(user, token, claims.expires_ms, permissions, may_edit, await _close_url(context, info, user))
+    may_edit = Permission.EDIT in storage_permissions.effective({Permission.EDIT}, caps, info)
+    session = Session(user, token, claims.expires_ms, permissions, may_edit, close_url)
     return render_host_page(request, context, info, wanted, session, "'self'")
 
 
 host_page = for_people(_host_page)
-
-
-async def _close_url(context: WopiContext, info: pb.FileInfo, user: Principal) -> str:
-    """The document's folder; with access control, Shared with me instead for a file shared on its own, whose
-    folder the user may not read (the folder's page would be a 404)."""
-    folder = context.browser_url(info.parent_container_id)
-    if not (await context.storage.capabilities()).access_control:
-        return folder
-    try:
-        await context.storage.get_container(info.parent_container_id, user)
-    except StorageCallError as error:
-        if error.code != grpc.StatusCode.NOT_FOUND:
-            raise
-        return context.shared_url()
-    return folder
 
 
 async def _posted_token(request: Request, context: WopiContext, file_id: str) -> tuple[str, AccessToken] | None:

@@ -81,14 +81,18 @@ async def allowed(
     (a file shared on its own) backs no CREATE."""
     granted = frozenset(granted)
     caps = await storage.capabilities()
-    parent = None
-    if needs_folder(granted, caps):
-        try:
-            parent = await storage.get_container(info.parent_container_id, user)
-        except StorageCallError as error:
-            if error.code != grpc.StatusCode.NOT_FOUND:
-                raise
+    parent = await readable_folder(storage, user, info) if needs_folder(granted, caps) else None
     return effective(granted, caps, info, parent)
+
+
+async def readable_folder(storage: StorageClient, user: Principal, info: pb.FileInfo) -> pb.ContainerInfo | None:
+    """The file's folder as `user` sees it (with their permissions there); None where they may not read it."""
+    try:
+        return await storage.get_container(info.parent_container_id, user)
+    except StorageCallError as error:
+        if error.code != grpc.StatusCode.NOT_FOUND:  # a file shared on its own: its folder stays unseen
+            raise
+        return None
 
 
 @dataclass(frozen=True)
