@@ -27,8 +27,10 @@ from wopi_frontend.routes.page_support import (
     EditorState,
     discovery_of,
     file_links,
+    flash_notice,
     for_people,
     kind_of,
+    name_of,
     valid_id,
 )
 from wopi_frontend.storage_client import ItemRef
@@ -64,7 +66,7 @@ def _owner(caps: pb.Capabilities, item: pb.FileInfo | pb.ContainerInfo, user: Pr
     owner = item.owner
     if not caps.access_control or not owner.user_id or owner.user_id == user.user_id:
         return Markup("")
-    return render("row-owner.html", name=owner.display_name or owner.user_id, user_id=owner.user_id)
+    return render("row-owner.html", name=name_of(owner), user_id=owner.user_id)
 
 
 def _changes(url: str, name: str, csrf: str, actions: BrowserActions, *, is_container: bool) -> Markup:
@@ -106,7 +108,7 @@ def _folder_row(
 def _lock_badge(info: pb.FileInfo) -> Markup:
     if not info.lock.lock_id:
         return Markup("")
-    who = info.lock.locked_by.display_name or info.lock.locked_by.user_id
+    who = name_of(info.lock.locked_by)
     label = f"Editing: {who}" if who else "Being edited"
     until = pages.iso_time(info.lock.expires_time)
     return render("lock-badge.html", label=label, title=f"Locked until {until}" if until else "Locked")
@@ -204,10 +206,7 @@ async def _listing(request: Request, context: WopiContext, user: Principal) -> R
     here = ItemRef(container.container_id, True)
     actions = actions_for(capabilities, container.permissions, is_container=True)
     folder_url = sharing.item_url(context, here)
-    notices = []
-    if message is not None and message.text:
-        role = "alert" if message.kind == "error" else "status"
-        notices.append(render("notice.html", kind=message.kind, role=role, text=message.text))
+    notices = [flash_notice(message)]
     if state is not EditorState.READY:
         notices.append(render("notice.html", kind="info", role="note", text=_EDITOR_NOTICES[state]))
     body = render(

@@ -16,7 +16,7 @@ from starlette.routing import BaseRoute, Route
 
 from wopi_frontend import pages
 from wopi_frontend.context import WopiContext
-from wopi_frontend.routes.page_support import for_people, for_scripts, mime_type_of, valid_id
+from wopi_frontend.routes.page_support import for_people, for_scripts, mime_type_of, name_of, valid_id
 from wopi_frontend.storage_client import StorageCallError
 from wopi_frontend.types import Principal
 
@@ -67,7 +67,7 @@ async def _versions(request: Request, context: WopiContext, user: Principal) -> 
         "version": info.version,
         "size": pages.format_size(info.size),
         "modified": pages.iso_time(info.modified_time),
-        "modified_by": info.modified_by.display_name or info.modified_by.user_id,
+        "modified_by": name_of(info.modified_by),
         "download_url": download_url(context, file_id),
         "current": True,
     }
@@ -82,7 +82,7 @@ async def _versions(request: Request, context: WopiContext, user: Principal) -> 
             "version": version.version,
             "size": pages.format_size(version.size),
             "modified": pages.iso_time(version.modified_time),
-            "modified_by": version.modified_by.display_name or version.modified_by.user_id,
+            "modified_by": name_of(version.modified_by),
             "download_url": download_url(context, file_id, version.version),
             "current": False,
         }

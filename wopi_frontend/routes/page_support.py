@@ -14,8 +14,10 @@ from starlette.responses import JSONResponse, Response
 from wopi_frontend import pages
 from wopi_frontend.context import WopiContext, context_of
 from wopi_frontend.discovery import Action, Discovery
+from wopi_frontend.flash import FlashMessage
 from wopi_frontend.identity import IdentityMissing, identify
 from wopi_frontend.names import split_extension
+from wopi_frontend.pages import Markup, render
 from wopi_frontend.storage_client import StorageCallError
 from wopi_frontend.types import Principal
 from wopi_proto.storage_v1 import storage_pb2 as pb
@@ -76,6 +78,19 @@ def kind_of(name: str) -> str:
 
 def valid_id(value: str) -> bool:
     return bool(_ID.fullmatch(value))
+
+
+def name_of(principal: pb.Principal) -> str:
+    """How a page names someone storage recorded: their display name, else their id ("" when unknown)."""
+    return principal.display_name or principal.user_id
+
+
+def flash_notice(message: FlashMessage | None) -> Markup:
+    """The one-time message the user's last action left (flash.py), as a notice; nothing without one."""
+    if message is None or not message.text:
+        return Markup("")
+    role = "alert" if message.kind == "error" else "status"
+    return render("notice.html", kind=message.kind, role=role, text=message.text)
 
 
 # ---- the editor (the WOPI client's discovery) ----

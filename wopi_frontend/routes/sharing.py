@@ -33,8 +33,10 @@ from wopi_frontend.routes.page_support import (
     ICON_LETTERS,
     ROOT_NAME,
     file_links,
+    flash_notice,
     for_people,
     kind_of,
+    name_of,
     storage_problem,
     valid_id,
 )
@@ -99,10 +101,6 @@ def share_menu_item(context: WopiContext, item: ItemRef, actions: BrowserActions
     return render("menu-share.html", url=sharing_url(context, item), label=label)
 
 
-def _display(principal: pb.Principal) -> str:
-    return principal.display_name or principal.user_id
-
-
 def _initial(text: str) -> str:
     return text.strip()[:1].upper() or "?"
 
@@ -112,14 +110,6 @@ def _not_available(context: WopiContext, user: Principal) -> Response:
     return pages.message_page(
         context.settings, "Sharing is not available", NOT_AVAILABLE, status_code=404, user=user, actions=home
     )
-
-
-def _notices(request: Request, context: WopiContext, user: Principal) -> Markup:
-    message = flash_for(context.settings).read(request, user)
-    if message is None or not message.text:
-        return Markup("")
-    role = "alert" if message.kind == "error" else "status"
-    return render("notice.html", kind=message.kind, role=role, text=message.text)
 
 
 # ---- the Share dialog ----
@@ -135,7 +125,7 @@ def _role_options(selected: pb.Role.ValueType = pb.ROLE_VIEWER) -> Markup:
 
 def _granted(grant: pb.Grant) -> list[object]:
     """`added by Alice <time>`: who gave the grant (or last changed its role), and when."""
-    by = _display(grant.granted_by)
+    by = name_of(grant.granted_by)
     return (
         ["added by ", by, " ", pages.format_time(grant.granted_time)]
         if by
@@ -232,7 +222,7 @@ def _owner_row(info: Item, user: Principal) -> Markup:
     if not owner.user_id:
         return render("share-no-owner.html")
     detail = "you" if owner.user_id == user.user_id else owner.user_id
-    return render("share-owner.html", initial=_initial(_display(owner)), name=_display(owner), detail=detail)
+    return render("share-owner.html", initial=_initial(name_of(owner)), name=name_of(owner), detail=detail)
 
 
 def _sharing_page(*, is_container: bool) -> Callable[[Request], Awaitable[Response]]:
@@ -270,7 +260,7 @@ def _sharing_page(*, is_container: bool) -> Callable[[Request], Awaitable[Respon
             what=("A folder: what you share here is shared with everything in it." if is_container else "A document."),
             back_url=back_url,
             back_label=back_label,
-            notices=_notices(request, context, user),
+            notices=flash_notice(flash_for(context.settings).read(request, user)),
             owner=_owner_row(info, user),
             grants=own,
             inherited=render("share-inherited.html", grants=inherited) if inherited else Markup(""),
@@ -367,7 +357,7 @@ def _shared_row(context: WopiContext, caps: pb.Capabilities, shared: pb.SharedIt
     grant = shared.grant
     values = {
         "role": ROLE_LABELS.get(grant.role, "Unknown role"),
-        "by": _display(grant.granted_by) or "-",
+        "by": name_of(grant.granted_by) or "-",
         "when": pages.format_time(grant.granted_time),
     }
     if shared.item.HasField("container"):
