@@ -22,19 +22,19 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import re
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import astuple, dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import grpc
 import httpx
 
+from benchmarks.suite import load
 from tests.contract.process import AdapterProcess
 from tests.frontend.servers import WopiHost
 from tests.frontend.wopi import issuer_of
@@ -47,7 +47,6 @@ OWNER = "alice"
 READER = "bob"  # reaches the file only through the grant on the folder two levels above it
 STRANGER = "carol"  # no grant: the guarded host must answer 404
 DOCUMENT = b"a short report" * 64
-LATENCY_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 CLOCK_TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
 
 
@@ -73,10 +72,15 @@ class Side:
         storage, frontend = self.host.storage.process, self.host.process
         assert storage is not None and frontend is not None
         before = cpu_seconds(storage.pid), cpu_seconds(frontend.pid)
-        rate, p50, p99, requests = wrk(self.url, seconds, connections)
+        parts = urlsplit(self.url)
+        base, path = f"{parts.scheme}://{parts.netloc}", f"{parts.path}?{parts.query}"
+        measured = load.wrk(base, [load.Request(path)], seconds, connections)
         after = cpu_seconds(storage.pid), cpu_seconds(frontend.pid)
-        storage_ms, frontend_ms = ((end - start) * 1000 / requests for start, end in zip(before, after, strict=True))
-        return Measurement(rate, p50, p99, storage_ms, frontend_ms)
+        assert measured.requests and measured.p50_ms is not None and measured.p99_ms is not None
+        storage_ms, frontend_ms = (
+            (end - start) * 1000 / measured.requests for start, end in zip(before, after, strict=True)
+        )
+        return Measurement(measured.value, measured.p50_ms, measured.p99_ms, storage_ms, frontend_ms)
 
     def median(self) -> Measurement:
         """Each figure's median over the runs."""
@@ -164,33 +168,6 @@ def cpu_seconds(pid: int) -> float:
     """User and system CPU time of process `pid` so far (/proc/PID/stat, fields 14 and 15)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS_PER_SECOND
-
-
-def latency_ms(text: str) -> float:
-    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
-    return float(number) * LATENCY_UNITS_MS[unit]
-
-
-def wrk(url: str, seconds: int, connections: int) -> tuple[float, float, float, int]:
-    """Requests/s, p50 and p99 in ms, and the number of requests wrk completed."""
-    # One wrk thread: 16 connections keep it far from busy, and the services need the machine's other cores.
-    result = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", url],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    output = result.stdout
-    for failure in (r"Non-2xx or 3xx responses: (\d+)", r"Socket errors: (.*)"):
-        if found := re.search(failure, output):
-            raise SystemExit(f"wrk saw failures ({found.group(0)}):\n{output}")
-    rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
-    p50 = re.search(r"^\s+50%\s+(\S+)", output, re.MULTILINE)
-    p99 = re.search(r"^\s+99%\s+(\S+)", output, re.MULTILINE)
-    requests = re.search(r"(\d+) requests in", output)
-    if not (rate and p50 and p99 and requests):
-        raise SystemExit(f"cannot read wrk's output:\n{output}")
-    return float(rate.group(1)), latency_ms(p50.group(1)), latency_ms(p99.group(1)), int(requests.group(1))
 
 
 def measure(backend: str, scratch: Path, args: argparse.Namespace) -> list[Side]:

@@ -20,6 +20,7 @@ class Measurement:
     value: float
     p50_ms: float | None = None
     p99_ms: float | None = None
+    requests: int | None = None  # how many requests wrk completed (for a cost per request)
 
 
 @dataclass(frozen=True)
@@ -89,9 +90,12 @@ def wrk(base_url: str, requests: list[Request], seconds: float, connections: int
     rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
     p50 = re.search(r"^\s+50%\s+(\S+)", output, re.MULTILINE)
     p99 = re.search(r"^\s+99%\s+(\S+)", output, re.MULTILINE)
-    if not (rate and p50 and p99):
+    completed = re.search(r"(\d+) requests in", output)
+    if not (rate and p50 and p99 and completed):
         raise RuntimeError(f"cannot read wrk's output:\n{output}")
-    return Measurement(float(rate.group(1)), latency_ms(p50.group(1)), latency_ms(p99.group(1)))
+    return Measurement(
+        float(rate.group(1)), latency_ms(p50.group(1)), latency_ms(p99.group(1)), int(completed.group(1))
+    )
 
 
 def curl_download(url: str) -> Measurement:
