@@ -78,6 +78,7 @@ REQUIRED: dict[str, Permission | None] = {
     "ListVersions": Permission.READ,
     "LookupChild": Permission.READ,
     "ListChildren": Permission.READ,
+    "ListChildrenPage": Permission.READ,  # the backends check it as ListChildren: one listing, read a page at a time
     "GetContainer": Permission.READ,
     "GetAncestors": Permission.READ,
     "ListGrants": Permission.READ,

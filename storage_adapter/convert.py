@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -25,6 +25,9 @@ from storage_adapter.types import (
 )
 from wopi_proto.storage_v1 import storage_pb2 as pb
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NAIVE_EPOCH = datetime(1970, 1, 1)
+
 _WHEN_UNLOCKED = {
     pb.WHEN_UNLOCKED_UNSPECIFIED: WhenUnlocked.ALLOW,
     pb.WHEN_UNLOCKED_ALLOW: WhenUnlocked.ALLOW,
@@ -34,9 +37,10 @@ _WHEN_UNLOCKED = {
 
 
 def timestamp(value: datetime) -> Timestamp:
-    message = Timestamp()
-    message.FromDatetime(value)
-    return message
+    """What `Timestamp.FromDatetime` gives (a naive time taken as UTC), in a few integer operations: its pure-Python
+    version was a good part of every FileInfo's cost."""
+    since_epoch = value - (_EPOCH if value.tzinfo is not None else _NAIVE_EPOCH)
+    return Timestamp(seconds=since_epoch.days * 86400 + since_epoch.seconds, nanos=since_epoch.microseconds * 1000)
 
 
 def duration(value: timedelta) -> Duration:

@@ -1,11 +1,11 @@
 """Probe a running `wopi-storage` with the standard gRPC health check: the container health check.
 
-    python -m storage_adapter.healthcheck [HOST:PORT] [--service NAME] [--timeout SECONDS]
+    python -m storage_adapter.healthcheck [HOST:PORT | unix:PATH] [--service NAME] [--timeout SECONDS]
 
 The target defaults to WOPI_STORAGE_LISTEN (else 127.0.0.1:50051), the address the adapter itself listens on,
 with a wildcard host (0.0.0.0, [::] or none) replaced by loopback: a server listening on every interface is
-reached there from inside its own container. The adapter answers `grpc.health.v1.Health/Check` without the
-shared secret, so none is needed here.
+reached there from inside its own container; a Unix socket (`unix:PATH`) is probed at that path. The adapter
+answers `grpc.health.v1.Health/Check` without the shared secret, so none is needed here.
 
 When WOPI_STORAGE_TLS_CERT is set (the adapter serves TLS), the check uses TLS and trusts that certificate, or
 the CA given with --tls-ca; --server-name sets the name checked against the certificate when it is not the
@@ -43,7 +43,10 @@ class _Parser(argparse.ArgumentParser):
 
 
 def probe_target(listen: str) -> str:
-    """The address to probe a server listening on `listen` ("host:port") at: wildcard hosts become loopback."""
+    """The address to probe a server listening on `listen` ("host:port", or "unix:PATH") at: wildcard hosts
+    become loopback; a Unix socket is dialled as it is named."""
+    if listen.startswith(("unix:", "unix-abstract:")):
+        return listen
     host, separator, port = listen.rpartition(":")
     if not separator or not port.isdigit():
         raise HealthcheckError(f"not a host:port address: {listen!r}")
@@ -92,7 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "target",
         nargs="?",
-        help="host:port to probe (default: WOPI_STORAGE_LISTEN with 0.0.0.0 as 127.0.0.1, else 127.0.0.1:50051)",
+        help="host:port or unix:PATH to probe "
+        "(default: WOPI_STORAGE_LISTEN with 0.0.0.0 as 127.0.0.1, else 127.0.0.1:50051)",
     )
     parser.add_argument("--service", default="", help="service name to check (default: the whole server)")
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="deadline in seconds (default: 3)")

@@ -36,27 +36,38 @@ class StorageInterceptor(grpc.aio.ServerInterceptor):
     def __init__(self, secret: str | None) -> None:
         """`secret` None disables authentication (local development only)."""
         self._expected = f"Bearer {secret}".encode() if secret is not None else None
+        # Each method's handler as served, wrapped (or public), made on the method's first call: a server's
+        # handlers never change once it serves, so a call costs a lookup here instead of a new handler and
+        # closures. Only methods the server has are kept (a bounded set).
+        self._served: dict[str, grpc.RpcMethodHandler] = {}
 
     async def intercept_service(
         self,
         continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler | None]],
         handler_call_details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler | None:
+        method: str = handler_call_details.method  # type: ignore[attr-defined]
+        served = self._served.get(method)
+        if served is not None:
+            return served
         handler = await continuation(handler_call_details)
         if handler is None:
             return None
-        method: str = handler_call_details.method  # type: ignore[attr-defined]
-        if method.startswith(PUBLIC_METHOD_PREFIXES):
-            return handler
-        authorized = self._authorized(handler_call_details.invocation_metadata)  # type: ignore[attr-defined]
-        return _wrap(handler, method, authorized)
+        served = handler if method.startswith(PUBLIC_METHOD_PREFIXES) else _wrap(handler, method, self._admit)
+        self._served[method] = served
+        return served
 
-    def _authorized(self, metadata: tuple[tuple[str, str | bytes], ...] | None) -> bool:
-        if self._expected is None:
-            return True
-        presented = dict(metadata or ()).get(AUTHORIZATION_KEY, "")
-        presented_bytes = presented.encode() if isinstance(presented, str) else presented
-        return hmac.compare_digest(presented_bytes, self._expected)
+    def _admit(self, context: grpc.aio.ServicerContext) -> None:
+        """Refuse an unauthenticated caller; else bind the call's principal (with its groups) for the backend's
+        access checks (access.py). Runs in the RPC's own task, so the binding ends with the call. The metadata
+        is read once for both."""
+        entries = dict(context.invocation_metadata() or ())
+        if self._expected is not None:
+            presented = entries.get(AUTHORIZATION_KEY, "")
+            presented_bytes = presented.encode() if isinstance(presented, str) else presented
+            if not hmac.compare_digest(presented_bytes, self._expected):
+                _refuse()
+        access.bind_principal(principal.from_entries(entries))
 
 
 async def _abort_for(error: Exception, method: str, context: grpc.aio.ServicerContext) -> None:
@@ -73,19 +84,13 @@ def _refuse() -> None:
     raise Unauthenticated("missing or wrong shared secret in the 'authorization' metadata (Bearer <secret>)")
 
 
-def _admit(authorized: bool, context: grpc.aio.ServicerContext) -> None:
-    """Refuse an unauthenticated caller; else bind the call's principal (with its groups) for the backend's
-    access checks (access.py). Runs in the RPC's own task, so the binding ends with the call."""
-    if not authorized:
-        _refuse()
-    access.bind_principal(principal.from_metadata(context.invocation_metadata()))
-
-
-def _wrap(handler: grpc.RpcMethodHandler, method: str, authorized: bool) -> grpc.RpcMethodHandler:
+def _wrap(
+    handler: grpc.RpcMethodHandler, method: str, admit: Callable[[grpc.aio.ServicerContext], None]
+) -> grpc.RpcMethodHandler:
     def unary_response(behaviour: Behaviour) -> Behaviour:
         async def wrapped(request: Any, context: grpc.aio.ServicerContext) -> Any:
             try:
-                _admit(authorized, context)
+                admit(context)
                 return await behaviour(request, context)
             except grpc.aio.AbortError:
                 raise
@@ -97,7 +102,7 @@ def _wrap(handler: grpc.RpcMethodHandler, method: str, authorized: bool) -> grpc
     def stream_response(behaviour: Behaviour) -> Behaviour:
         async def wrapped(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
             try:
-                _admit(authorized, context)
+                admit(context)
                 async for response in behaviour(request, context):
                     yield response
             except grpc.aio.AbortError:

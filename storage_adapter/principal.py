@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from storage_adapter.errors import InvalidArgument
 from storage_adapter.types import Principal
@@ -42,11 +43,22 @@ def groups(raw: str | bytes) -> frozenset[str]:
 
 
 def from_metadata(metadata: Iterable[tuple[str, str | bytes]] | None) -> Principal:
-    """The call's principal (with an empty user id when none is sent); INVALID_ARGUMENT if malformed.
-    Parsed once per call, by the interceptor (access.bind_principal)."""
-    entries = dict(metadata or ())
-    user_id = entries.get(PRINCIPAL_ID_KEY, "")
-    raw_name = entries.get(PRINCIPAL_NAME_KEY, b"")
+    """The call's principal (with an empty user id when none is sent); INVALID_ARGUMENT if malformed."""
+    return from_entries(dict(metadata or ()))
+
+
+def from_entries(entries: Mapping[str, str | bytes]) -> Principal:
+    """`from_metadata` of metadata already read into a mapping (the interceptor reads it once per call, for the
+    secret and this, and binds the result: access.bind_principal)."""
+    return _parsed(
+        entries.get(PRINCIPAL_ID_KEY, ""), entries.get(PRINCIPAL_NAME_KEY, b""), entries.get(PRINCIPAL_GROUPS_KEY, "")
+    )
+
+
+# The same few users call again and again: their metadata is checked once, and the (immutable) Principal reused.
+# Malformed metadata raises, and is never remembered.
+@functools.lru_cache(maxsize=256)  # entries of at most gRPC's metadata limit (8 KiB by default)
+def _parsed(user_id: str | bytes, raw_name: str | bytes, raw_groups: str | bytes) -> Principal:
     if isinstance(user_id, bytes) or (user_id and not _USER_ID.fullmatch(user_id)):
         raise InvalidArgument(PRINCIPAL_ID_KEY, "the principal id is 1-256 printable ASCII characters")
     try:
@@ -55,7 +67,7 @@ def from_metadata(metadata: Iterable[tuple[str, str | bytes]] | None) -> Princip
         raise InvalidArgument(PRINCIPAL_NAME_KEY, "the principal's name is not UTF-8") from None
     if len(name) > 256:
         raise InvalidArgument(PRINCIPAL_NAME_KEY, "the principal's name is longer than 256 characters")
-    return Principal(user_id=user_id, display_name=name, groups=groups(entries.get(PRINCIPAL_GROUPS_KEY, "")))
+    return Principal(user_id=user_id, display_name=name, groups=groups(raw_groups))
 
 
 def required(principal: Principal) -> Principal:

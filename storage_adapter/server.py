@@ -11,13 +11,14 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from storage_adapter import content_wire
 from storage_adapter.backends.base import StorageBackend
 from storage_adapter.health_watch import BoundedHealthServicer
 from storage_adapter.interceptors import StorageInterceptor
 from storage_adapter.servicer import StorageServicer
 from storage_adapter.settings import AdapterSettings
 from storage_adapter.write_gate import UploadGate
-from wopi_proto.storage_v1 import storage_pb2, storage_pb2_grpc
+from wopi_proto.storage_v1 import storage_pb2
 
 logger = logging.getLogger("storage_adapter")
 
@@ -100,7 +101,8 @@ async def start_server(
     credentials: grpc.ServerCredentials | None = None,
     limits: ServerLimits | None = None,
 ) -> StorageServer:
-    """Start serving `backend` (already started) on `listen` ("host:port"; port 0 picks a free one)."""
+    """Start serving `backend` (already started) on `listen`: "host:port" (port 0 picks a free one), or
+    "unix:PATH" for a Unix domain socket (a front-end on the same machine: no TCP stack in the data path)."""
     limits = limits or ServerLimits()
     server = grpc.aio.server(
         interceptors=[StorageInterceptor(secret)],
@@ -115,7 +117,7 @@ async def start_server(
         gate=UploadGate(max_uploads=limits.max_concurrent_uploads),
         stream_idle_timeout=limits.stream_idle_timeout,
     )
-    storage_pb2_grpc.add_StorageServiceServicer_to_server(servicer, server)
+    content_wire.add_servicer(servicer, server)  # the generated handlers, contents encoded by hand
     health_servicer = BoundedHealthServicer(limits.max_health_watchers)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection((SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
@@ -142,7 +144,8 @@ async def serve(
         running = await start_server(backend, listen, secret=secret, credentials=credentials, limits=limits)
         caps = backend.capabilities
         control = "access control on" if caps.access_control else "access control OFF: every caller may do everything"
-        logger.info("serving %s (%s backend, %s) on port %d", SERVICE_NAME, caps.adapter_name, control, running.port)
+        where = listen if listen.startswith("unix:") else f"port {running.port}"
+        logger.info("serving %s (%s backend, %s) on %s", SERVICE_NAME, caps.adapter_name, control, where)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

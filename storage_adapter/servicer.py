@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 
 import grpc
 
-from storage_adapter import access, convert, principal, validation
+from storage_adapter import access, content_wire, convert, listing, principal, validation
 from storage_adapter.backends.base import StorageBackend
 from storage_adapter.errors import InvalidArgument, StorageError, TooLarge, Unsupported
 from storage_adapter.streams import DEFAULT_IDLE_TIMEOUT, ContentStream, StreamIdle
@@ -58,6 +58,7 @@ class StorageServicer(pb_grpc.StorageServiceServicer):
     async def GetCapabilities(self, request: pb.GetCapabilitiesRequest, context: Context) -> pb.Capabilities:
         answer = convert.capabilities(self.caps)
         answer.file_context = True  # GetFileContext is served here, for every backend (StorageBackend.file_context)
+        answer.paged_listing = True  # every backend implements StorageBackend.list_children_page
         return answer
 
     # ---- files ----
@@ -67,15 +68,17 @@ class StorageServicer(pb_grpc.StorageServiceServicer):
 
     async def GetFileContext(self, request: pb.GetFileContextRequest, context: Context) -> pb.FileContext:
         file_id = validation.file_id(request.file_id)
+        # Only the user id (whose user info): the principal as bound, without the copy `_principal` makes.
         found = await self.backend.file_context(
-            file_id, _principal().user_id, with_container=request.include_container_permissions
+            file_id, access.current_principal().user_id, with_container=request.include_container_permissions
         )
         answer = pb.FileContext(file=convert.file_info(found.file), user_info=found.user_info)
         if found.container_permissions is not None:
             answer.container_permissions.CopyFrom(convert.permissions(found.container_permissions))
         return answer
 
-    async def ReadFile(self, request: pb.ReadFileRequest, context: Context) -> AsyncIterator[pb.ReadFileResponse]:
+    async def ReadFile(self, request: pb.ReadFileRequest, context: Context) -> AsyncIterator[bytes]:
+        """Each message is encoded ReadFileResponse bytes (content_wire.py): one copy of each chunk."""
         file_id = validation.file_id(request.file_id)
         if request.offset < 0:
             raise InvalidArgument("offset", "the offset is negative")
@@ -85,16 +88,15 @@ class StorageServicer(pb_grpc.StorageServiceServicer):
         if version is not None and not self.caps.version_history:
             raise Unsupported("this adapter keeps no version history")
         reader = await self.backend.open_file(file_id, request.offset, request.length, version)
-        info = convert.file_info(reader.meta)
-        sent_info = False
+        info: bytes | None = convert.file_info(reader.meta).SerializeToString()  # in the first message only
         try:
             async for chunk in reader.chunks:
-                yield pb.ReadFileResponse(file=info, data=chunk) if not sent_info else pb.ReadFileResponse(data=chunk)
-                sent_info = True
+                yield content_wire.read_response(chunk, info)
+                info = None
         finally:
             await reader.chunks.aclose()  # type: ignore[attr-defined]
-        if not sent_info:
-            yield pb.ReadFileResponse(file=info)
+        if info is not None:
+            yield content_wire.read_response(b"", info)
 
     async def WriteFile(self, request_iterator: AsyncIterator[pb.WriteFileRequest], context: Context) -> pb.FileInfo:
         stream: ContentStream[pb.WriteFileHeader] = ContentStream(request_iterator, self.caps, self.stream_idle_timeout)
@@ -211,8 +213,21 @@ class StorageServicer(pb_grpc.StorageServiceServicer):
     async def ListChildren(self, request: pb.ListChildrenRequest, context: Context) -> AsyncIterator[pb.Item]:
         container_id = validation.container_id(request.container_id)
         extensions = frozenset(validation.extension(value) for value in request.file_extensions)
-        async for item in self.backend.list_children(container_id, extensions):
+        async for item in self.backend.list_children(container_id, extensions):  # read one page at a time
             yield convert.item(item)
+
+    async def ListChildrenPage(
+        self, request: pb.ListChildrenPageRequest, context: Context
+    ) -> pb.ListChildrenPageResponse:
+        container_id = validation.container_id(request.container_id)
+        extensions = frozenset(validation.extension(value) for value in request.file_extensions)
+        size = listing.page_size(request.page_size)
+        if len(request.page_token) > listing.MAX_TOKEN_LENGTH:
+            raise InvalidArgument("page_token", "not a page token of this adapter for this container")
+        page = await self.backend.list_children_page(container_id, extensions, size, request.page_token)
+        return pb.ListChildrenPageResponse(
+            items=[convert.item(item) for item in page.items], next_page_token=page.next_token
+        )
 
     async def CreateContainer(self, request: pb.CreateContainerRequest, context: Context) -> pb.ContainerInfo:
         self._require_containers()

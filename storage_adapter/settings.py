@@ -17,7 +17,7 @@ class AdapterSettings:
     backend: BackendName = "filesystem"
     # filesystem backend: the folder that holds the documents
     root: Path = Path("data")
-    listen: str = "127.0.0.1:50051"
+    listen: str = "127.0.0.1:50051"  # host:port, or unix:PATH for a Unix domain socket (a front-end beside it)
     # Callers must send `authorization: Bearer <secret>`. None only with allow_unauthenticated.
     secret: str | None = None
     allow_unauthenticated: bool = False

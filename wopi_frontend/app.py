@@ -51,7 +51,9 @@ class AccessLog:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        # With the access log off (a level above INFO), a request costs one cached level check here and nothing
+        # else: no timer, no wrapped `send`, no line formatted.
+        if scope["type"] != "http" or not access_logger.isEnabledFor(logging.INFO):
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
@@ -84,6 +86,7 @@ def create_app(settings: FrontendSettings, storage: StorageClient | None = None)
         else None
     )
     context = WopiContext(settings, storage, TokenIssuer(settings.token_key, settings.token_ttl), discovery)
+    access_logger.setLevel(logging.NOTSET if settings.access_log else logging.WARNING)  # NOTSET: the parents' level
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

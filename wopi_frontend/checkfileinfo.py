@@ -7,7 +7,7 @@ every URL absolute, and none of the WOPI+ co-authoring properties (SharingStatus
 from __future__ import annotations
 
 import base64
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from wopi_frontend.client_profiles import extra_check_file_info
@@ -18,17 +18,21 @@ from wopi_frontend.types import Permission
 from wopi_proto.storage_v1 import storage_pb2 as pb
 
 MAX_FILE_NAME_LENGTH = 250  # WOPI's default FileNameMaxLength; excludes the extension
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def last_modified(info: pb.FileInfo) -> str:
     """UTC, ISO 8601 round-trip form with 7 fractional digits, as .NET writes it (2009-06-15T13:45:30.0000000Z)."""
-    moment = info.modified_time.ToDatetime(tzinfo=UTC) if info.HasField("modified_time") else datetime.now(UTC)
+    moment = modified_at(info) or datetime.now(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond:06d}0Z"
 
 
 def modified_at(info: pb.FileInfo) -> datetime | None:
-    """The file's modification time at the precision `last_modified` writes (microseconds); None if unknown."""
-    return info.modified_time.ToDatetime(tzinfo=UTC) if info.HasField("modified_time") else None
+    """The file's modification time at the precision `last_modified` writes (microseconds); None if unknown.
+    What `Timestamp.ToDatetime(tzinfo=UTC)` gives (nanos are never negative), without its pure-Python detour."""
+    if not info.HasField("modified_time"):
+        return None
+    return _EPOCH + timedelta(seconds=info.modified_time.seconds, microseconds=info.modified_time.nanos // 1000)
 
 
 def parse_last_modified(text: str) -> datetime | None:
@@ -64,6 +68,7 @@ def check_file_info(
     can_rename = Permission.RENAME in allowed
     name_room = caps.max_name_length - len(extension.encode()) if caps.max_name_length else MAX_FILE_NAME_LENGTH
     ancestors_url = context.browser_url(info.parent_container_id)
+    edit_url = context.host_page_url(info.file_id, "edit")
     owner_id = info.owner.user_id or "storage"
     document: dict[str, Any] = {
         # required
@@ -101,14 +106,14 @@ def check_file_info(
         "LastModifiedTime": last_modified(info),
         # where the person goes
         "HostViewUrl": context.host_page_url(info.file_id, "view"),
-        "HostEditUrl": context.host_page_url(info.file_id, "edit"),
+        "HostEditUrl": edit_url,
         "BreadcrumbBrandName": context.settings.brand_name,
         "BreadcrumbBrandUrl": context.browser_url(),
         "BreadcrumbDocName": stem,
         "BreadcrumbFolderUrl": ancestors_url,
         "CloseUrl": ancestors_url,  # back to the folder the file is in
         "DownloadUrl": context.download_url(info.file_id),
-        "FileSharingUrl": context.host_page_url(info.file_id, "edit"),  # what GetShareUrl(ReadWrite) gives
+        "FileSharingUrl": edit_url,  # what GetShareUrl(ReadWrite) gives
         # The host page (same origin as this host's public URL) handles these messages itself; without
         # PostMessageOrigin the client sends none and ignores the page's.
         "PostMessageOrigin": context.origin,

@@ -23,9 +23,11 @@ import logging
 import os
 import re
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import replace
@@ -61,6 +63,7 @@ def local_settings(**overrides: object) -> FrontendSettings:
 
 
 def serve_frontend(settings: FrontendSettings) -> None:
+    logging.getLogger("wopi_frontend").setLevel(settings.log_level.upper())  # ours, as uvicorn's below
     # Connection limits (ARCHITECTURE rule 10); see http_protocol.py for the head and write timeouts uvicorn lacks.
     protocol = TimedHttpToolsProtocol.with_timeouts(
         header_timeout=settings.client_header_timeout, write_timeout=settings.client_idle_timeout
@@ -129,13 +132,25 @@ def _login_name() -> str | None:
         return None
 
 
+def storage_address(storage_port: int | None) -> tuple[str, Path | None]:
+    """Where `run`'s two services meet: a Unix domain socket in a new private folder (mode 0700: only this user
+    can connect, and the shared secret is still required), or loopback TCP on `storage_port` when one is given.
+    The socket spares every call and every chunk the TCP stack (docs/performance.md compares the two); its folder
+    is new for each run, so a second `run` never takes over the socket of one still running."""
+    if storage_port is not None:
+        return f"127.0.0.1:{storage_port}", None
+    folder = Path(tempfile.mkdtemp(prefix="wopi-host-"))
+    return f"unix:{folder / 'storage.sock'}", folder
+
+
 def command_run(args: argparse.Namespace) -> None:
     public_url = args.public_url or f"http://{args.host}:{args.port}"
+    storage_target, socket_folder = storage_address(args.storage_port)
     settings = local_settings(
         host=args.host,
         port=args.port,
         public_url=public_url,
-        storage_target=f"127.0.0.1:{args.storage_port}",
+        storage_target=storage_target,
         discovery_url=args.discovery_url,
         # Local use: the person at this machine uses the file browser as their login name, unless an identity
         # is configured. Never when listening beyond loopback, where anyone could then act as that user.
@@ -177,6 +192,8 @@ def command_run(args: argparse.Namespace) -> None:
             storage.wait(15)
         except subprocess.TimeoutExpired:
             storage.kill()
+        if socket_folder is not None:
+            shutil.rmtree(socket_folder, ignore_errors=True)
 
 
 async def _resolve_file(storage: StorageClient, file: str, create: bool, user: Principal) -> str:
@@ -275,7 +292,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--host", default=os.environ.get("WOPI_HOST", "127.0.0.1"))
     run.add_argument("--port", type=int, default=int(os.environ.get("WOPI_PORT", "8080")))
-    run.add_argument("--storage-port", type=int, default=50051)
+    run.add_argument(
+        "--storage-port",
+        type=int,
+        default=None,
+        help="the storage service on this loopback TCP port (default: a Unix domain socket in a private folder)",
+    )
     run.add_argument(
         "--public-url",
         default=os.environ.get("WOPI_PUBLIC_URL"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from urllib.parse import quote, urlsplit
 
 from starlette.requests import Request
@@ -38,10 +39,11 @@ class WopiContext:
     def download_url(self, file_id: str) -> str:
         return f"{self.settings.base_url}/browse/download/{quote(file_id)}"
 
-    @property
+    @cached_property
     def origin(self) -> str:
         """scheme://host[:port] of the public URL, as browsers write the origin of this host's pages (lower case,
-        no default port): WOPI clients compare it with the pages' origin (PostMessageOrigin)."""
+        no default port): WOPI clients compare it with the pages' origin (PostMessageOrigin). Worked out once:
+        the settings are frozen, and every CheckFileInfo names it."""
         parts = urlsplit(self.settings.public_url)
         scheme, host = parts.scheme.lower(), parts.netloc.rpartition("@")[2].lower()
         default_port = {"http": ":80", "https": ":443"}[scheme]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator
+from urllib.parse import parse_qsl
 
 from starlette.requests import ClientDisconnect, Request
 
@@ -50,7 +51,9 @@ def authenticate(request: Request, file_id: FileId, permission: Permission) -> A
 
     WOPI clients send the token in the `access_token` query parameter (Office for the web also sends it as a
     Bearer header, the fallback here)."""
-    values = request.query_params.getlist("access_token")
+    # The query parsed as `request.query_params` parses it, without building the multi-dict of every parameter.
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    values = [value for name, value in parse_qsl(query, keep_blank_values=True) if name == "access_token"]
     if len(values) > 1:
         raise TokenRejected("access_token appears more than once")
     text = values[0] if values else ""

@@ -21,7 +21,8 @@ class FrontendSettings:
     public_url: str = "http://127.0.0.1:8080"
     host: str = "127.0.0.1"
     port: int = 8080
-    # The storage adapter (wopi.storage.v1) and the shared secret it expects.
+    # The storage adapter (wopi.storage.v1) and the shared secret it expects: host:port, or unix:PATH for a Unix
+    # domain socket (what `wopi-host run` uses).
     storage_target: str = "127.0.0.1:50051"
     storage_secret: str | None = None
     storage_timeout: float = 10.0  # seconds, for every gRPC call, and for each step of a content stream
@@ -43,6 +44,9 @@ class FrontendSettings:
     lock_ttl: int = 30 * 60  # seconds: WOPI locks expire 30 minutes after they were set or refreshed
     brand_name: str = "wopi-host"
     log_level: str = "info"
+    # One line per request (method, path without the query, status, duration) in the `wopi_frontend.access`
+    # logger. Off, a request spends nothing on it (app.AccessLog).
+    access_log: bool = True
     # The WOPI client (Office for the web, Collabora Online, ONLYOFFICE): its discovery XML, fetched at start
     # and refreshed every `discovery_refresh` seconds (and at once when a proof check fails or passes only
     # with the old key). None: no editor; the pages say so.

@@ -17,12 +17,15 @@ from google.protobuf.message import Message
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
+from wopi_frontend import content_wire
 from wopi_frontend.types import Principal
 from wopi_frontend.write_gate import FileBusy, WriteGate
 from wopi_proto.storage_v1 import storage_pb2 as pb
 from wopi_proto.storage_v1 import storage_pb2_grpc as pb_grpc
 
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+# The largest chunk sent to storage, when its Capabilities.max_chunk_size allows (the contract's bound is 3 MiB).
+MAX_CHUNK_BYTES = 1024 * 1024
 # The slowest flush to disk we wait for when storage commits an upload (a slow disk, 1 GiB: about 100 s).
 COMMIT_BYTES_PER_SECOND = 10 * 1024 * 1024
 # What the channel buffers for a read stream that its HTTP client has stopped taking (GetFile to a client that
@@ -72,6 +75,28 @@ class StorageCallError(Exception):
         return cls(error.code(), error.details() or "", tuple(details))
 
 
+def _content_calls(channel: grpc.aio.Channel) -> dict[str, Any]:
+    """The content RPCs with content_wire.py's encoders in place of the generated ones."""
+    service = "/wopi.storage.v1.StorageService/"
+    return {
+        "ReadFile": channel.unary_stream(
+            service + "ReadFile",
+            request_serializer=pb.ReadFileRequest.SerializeToString,
+            response_deserializer=content_wire.read_response,
+            _registered_method=True,
+        ),
+        **{
+            rpc: channel.stream_unary(
+                service + rpc,
+                request_serializer=content_wire.serialize_request,
+                response_deserializer=pb.FileInfo.FromString,
+                _registered_method=True,
+            )
+            for rpc in ("WriteFile", "CreateFile")
+        },
+    }
+
+
 @dataclass(frozen=True)
 class ItemRef:
     """A file or a container, for the RPCs that take either (the sharing RPCs)."""
@@ -81,6 +106,16 @@ class ItemRef:
 
     def fields(self) -> dict[str, str]:
         return {"container_id" if self.is_container else "file_id": self.item_id}
+
+
+@dataclass(frozen=True)
+class ChildrenPage:
+    """One page of a container's children. `next_token`: the next page's ("" on the last). `truncated`: storage
+    cannot page (no `paged_listing`), and there were more children than the page shows."""
+
+    items: list[pb.Item]
+    next_token: str = ""
+    truncated: bool = False
 
 
 class StorageClient:
@@ -102,7 +137,8 @@ class StorageClient:
         self._stream_timeout = stream_timeout
         self._capabilities: pb.Capabilities | None = None
         self._write_gate = WriteGate()
-        self.chunk_size = 1024 * 1024
+        self._contents: dict[str, Any] = {}  # ReadFile, WriteFile, CreateFile with content_wire.py's encoders
+        self.chunk_size = MAX_CHUNK_BYTES
 
     @property
     def _stub(self) -> pb_grpc.StorageServiceStub:
@@ -119,12 +155,20 @@ class StorageClient:
             else:
                 self._channel = grpc.aio.secure_channel(self._target, self._credentials, options=options)
             self._stub_instance = pb_grpc.StorageServiceStub(self._channel)
+            self._contents = _content_calls(self._channel)
         return self._stub_instance
+
+    def _content(self, rpc: str) -> Any:
+        """ReadFile, WriteFile or CreateFile with content_wire.py's encoders, on the channel that `_stub` opens."""
+        if self._stub_instance is None:
+            self._stub  # noqa: B018 (the property opens the channel)
+        return self._contents[rpc]
 
     async def close(self) -> None:
         if self._channel is not None:
             await self._channel.close()
             self._channel = self._stub_instance = None
+            self._contents = {}
 
     def _metadata(self, principal: Principal | None) -> list[tuple[str, str | bytes]]:
         entries: list[tuple[str, str | bytes]] = []
@@ -174,11 +218,11 @@ class StorageClient:
 
     async def open_read(
         self, file_id: str, principal: Principal, *, version: str = ""
-    ) -> tuple[pb.FileInfo, AsyncIterator[bytes]]:
+    ) -> tuple[pb.FileInfo, AsyncIterator[bytes | memoryview]]:
         """Start a read: the metadata at once (so the caller can pick a status), then the bytes as they come.
         The caller must exhaust or `aclose()` the iterator; closing it early cancels the stream."""
         request = pb.ReadFileRequest(file_id=file_id, version=version)
-        call = self._stub.ReadFile(request, metadata=self._metadata(principal), timeout=self._stream_timeout)
+        call = self._content("ReadFile")(request, metadata=self._metadata(principal), timeout=self._stream_timeout)
         try:
             first = await self._progress(call.read())
         except grpc.aio.AioRpcError as error:
@@ -188,11 +232,13 @@ class StorageClient:
             raise
         if first is grpc.aio.EOF:
             raise StorageCallError(grpc.StatusCode.INTERNAL, "storage sent no metadata")
+        if isinstance(first, memoryview):  # data without the metadata: as the generated class would read it
+            first = pb.ReadFileResponse(data=bytes(first))
         info = first.file
         pending = [first.data] if first.data else []  # handed over, not kept: the stream may be slow to read
         del first
 
-        async def chunks() -> AsyncIterator[bytes]:
+        async def chunks() -> AsyncIterator[bytes | memoryview]:
             try:
                 if pending:
                     yield pending.pop()
@@ -200,9 +246,8 @@ class StorageClient:
                     message = await self._progress(call.read())
                     if message is grpc.aio.EOF:
                         return
-                    data = message.data
-                    del message  # not kept alive while the HTTP client takes its time: one copy per chunk
-                    yield data
+                    # A view of the received message (content_wire.read_response), handed to the HTTP body as is.
+                    yield message if isinstance(message, memoryview) else message.data
             except grpc.aio.AioRpcError as error:
                 raise StorageCallError.from_rpc(error) from None
             finally:
@@ -252,14 +297,17 @@ class StorageClient:
         """Send the header, each chunk as it arrives, then the end message that lets storage commit. If `chunks`
         raises (a bad or broken upload), the call is cancelled before the end message, so storage discards
         everything it received."""
-        call = getattr(self._stub, rpc)(metadata=self._metadata(principal), timeout=self._stream_timeout)
+        call = self._content(rpc)(metadata=self._metadata(principal), timeout=self._stream_timeout)
         try:
             await self._progress(call.write(header))
             sent = 0
             async for chunk in chunks:  # the HTTP client's pace: not bounded here
-                for start in range(0, len(chunk), self.chunk_size):
-                    piece = chunk[start : start + self.chunk_size]
-                    await self._progress(call.write(message_type(data=piece)))
+                # Each piece as it came (waiting to gather more would hold back a slow client's bytes), encoded in
+                # one copy; a piece over chunk_size is cut, without copying, into views of it.
+                view = memoryview(chunk)
+                for start in range(0, len(view), self.chunk_size):
+                    piece = view[start : start + self.chunk_size]
+                    await self._progress(call.write(content_wire.data_message((piece,))))
                     sent += len(piece)
             # Only this message makes storage commit: a stream cut short is never taken as complete.
             await self._progress(call.write(message_type(end=pb.ContentEnd(size=sent))))
@@ -369,6 +417,27 @@ class StorageClient:
         await self._call("SetUserInfo", pb.SetUserInfoRequest(user_info=user_info), principal)
 
     # ---- the file browser: listings, folders, versions ----
+
+    async def list_children_page(
+        self, container_id: str, principal: Principal, page_size: int, page_token: str = ""
+    ) -> ChildrenPage:
+        """One page of a container's children, in storage's order (ListChildrenPage: folders first, then files,
+        each by name). From an adapter without `paged_listing`, the first `page_size` children of the stream, in
+        no particular order, and whether there were more (there is no next page to ask for then)."""
+        if (await self.capabilities()).paged_listing:
+            request = pb.ListChildrenPageRequest(container_id=container_id, page_size=page_size, page_token=page_token)
+            answer = await self._call("ListChildrenPage", request, principal)
+            return ChildrenPage(list(answer.items), answer.next_page_token)
+        items: list[pb.Item] = []
+        stream = self.list_children(container_id, principal)
+        try:
+            async for item in stream:
+                if len(items) == page_size:
+                    return ChildrenPage(items, truncated=True)
+                items.append(item)
+        finally:
+            await stream.aclose()  # type: ignore[attr-defined]  # cancels the call: the rest is never read
+        return ChildrenPage(items)
 
     async def list_children(
         self, container_id: str, principal: Principal, extensions: Sequence[str] = ()

@@ -38,7 +38,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, help="length of each wrk load (default 5, quick 2)")
     parser.add_argument("--rounds", type=int, help="rounds of every load (default 3, quick 1)")
     parser.add_argument("--output", type=Path, help="write the report there too (e.g. docs/performance.md)")
+    parser.add_argument(
+        "--loads",
+        help="comma-separated load keys to run only those (e.g. cfi16,cfi64), without the listing and memory runs",
+    )
     args = parser.parse_args(argv)
+    args.loads = [key.strip() for key in args.loads.split(",") if key.strip()] if args.loads else None
     args.backends = [name.strip() for name in args.backends.split(",") if name.strip()]
     for name in args.backends:
         if name not in BACKENDS:
@@ -205,8 +210,9 @@ def markdown(
         "id) then PutFile 10 KiB under it, over and over; req/s counts each of the two requests (saves/s is "
         "half), and its ratio is to the bare unary ceiling at 16 connections.",
         f"- Listing: a folder of {args.folder_files:,} empty files made with CreateFile (16 in flight); "
-        f"ListChildren over gRPC timed to its {listing.PAGE}th item and to the end (the RPC has no paging: "
-        "one stream of the whole folder), and the file browser's `GET /?container=ID` to its last byte. "
+        f"ListChildrenPage's first page of {listing.PAGE} over gRPC, just after the folder was filled and once "
+        f"it settled; the ListChildren stream (kept for old callers) to its {listing.PAGE}th item and to its end; "
+        "and the file browser's `GET /?container=ID` (its first page) to its last byte. "
         f"Medians of {args.rounds} round(s).",
         "- Memory: each service's resident set before, and its peak (VmHWM, reset just before) while one file "
         f"of {size_label(args.memory_size)} goes up (PutFile) and down (GetFile) through the front-end with curl.",
@@ -242,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     # SIGTERM unwinds like Ctrl-C, so that every process started is stopped and every temp dir removed.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     started, load_at_start = time.monotonic(), machine.load_average()
-    planned = operations(args.big)
+    planned = [operation for operation in operations(args.big) if args.loads is None or operation.key in args.loads]
     listings: dict[str, listing.Listing] = {}
     memories: dict[str, memory.Memory] = {}
     failures: list[str] = []
@@ -274,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
                 load()
         print(f"{args.rounds} round(s) of every load", flush=True)
         run_rounds(planned, loads, args.rounds)
-        for name, host in hosts.items():
+        for name, host in hosts.items() if args.loads is None else ():
             print(f"  {name}: making a folder of {args.folder_files:,} files", flush=True)
             try:
                 rate = listing.make_folder(host, args.folder_files)
@@ -282,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
             except (RuntimeError, grpc.RpcError, httpx.HTTPError) as error:
                 failures.append(f"listing on {name}: {str(error).splitlines()[0]}")
             print(f"  {name}: {listings.get(name) or failures[-1]}", flush=True)
-        for name, host in hosts.items():
+        for name, host in hosts.items() if args.loads is None else ():
             try:
                 memories[name] = memory.measure(host, payloads[args.memory_size], host.files.put_targets[args.big][0])
             except (RuntimeError, httpx.HTTPError) as error:

@@ -45,6 +45,9 @@ def _construct(settings: AdapterSettings) -> StorageBackend:
         case "sql":
             from storage_adapter.access import AccessPolicy, UnownedAccess
             from storage_adapter.backends.sql import SqlBackend
+            from storage_adapter.backends.sql.malloc_tuning import tune_malloc
+
+            tune_malloc()  # before the worker threads exist: see the module
 
             assert settings.database_url is not None  # checked by AdapterSettings
             return SqlBackend(
@@ -58,6 +61,9 @@ def _construct(settings: AdapterSettings) -> StorageBackend:
         case "s3":
             from storage_adapter.access import AccessPolicy, UnownedAccess
             from storage_adapter.backends.s3 import create_s3_backend
+            from storage_adapter.backends.sql.malloc_tuning import tune_malloc
+
+            tune_malloc()  # before the worker threads exist: see the module
 
             assert settings.database_url is not None  # checked by AdapterSettings
             return create_s3_backend(

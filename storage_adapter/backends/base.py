@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from storage_adapter import locks
+from storage_adapter import listing, locks
 from storage_adapter.access import Grant, Grantee, Role
 from storage_adapter.errors import NotFound, Unsupported
 from storage_adapter.types import (
@@ -102,9 +102,26 @@ class StorageBackend(abc.ABC):
         """NotFound if there is no such container."""
 
     @abc.abstractmethod
-    def list_children(self, container_id: ContainerId, extensions: frozenset[str]) -> AsyncIterator[Item]:
-        """Direct children, each once. Files are filtered by lower-case extensions (`.docx`) when given.
-        NotFound if there is no such container (raised on first iteration)."""
+    async def list_children_page(
+        self, container_id: ContainerId, extensions: frozenset[str], size: int, token: str
+    ) -> listing.Page:
+        """One page of the direct children the principal may read (proto ListChildrenPage), in `listing.ChildKey`
+        order, files filtered by lower-case extensions (`.docx`) when given; `size` is valid already
+        (`listing.page_size`). Built with `listing.read_page` from an index, so that its cost is bounded whatever
+        the size of the container. NotFound (the container); InvalidArgument for a token
+        (`listing.decode_token`) this backend did not hand out for this container."""
+
+    async def list_children(self, container_id: ContainerId, extensions: frozenset[str]) -> AsyncIterator[Item]:
+        """Every direct child, each once, read one page at a time (never the whole container at once). NotFound
+        if there is no such container (raised on first iteration)."""
+        token = ""
+        while True:
+            page = await self.list_children_page(container_id, extensions, listing.DEFAULT_PAGE_SIZE, token)
+            for item in page.items:
+                yield item
+            if not page.next_token:
+                return
+            token = page.next_token
 
     @abc.abstractmethod
     async def lookup_child(self, container_id: ContainerId, name: str) -> Item:

@@ -11,13 +11,14 @@ answer carries the permissions of the principal of the call (`access.current_pri
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import hashlib
 import secrets
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import timedelta
 
-from storage_adapter import access, locks, name_variants
+from storage_adapter import access, listing, locks, name_variants
 from storage_adapter.access import AccessPolicy, Grant, Grantee, GranteeKind, ItemFacts, Permission, Role
 from storage_adapter.backends.base import Clock, FileReader, StorageBackend, utc_now
 from storage_adapter.errors import (
@@ -101,24 +102,42 @@ class MemoryBackend(StorageBackend):
         self._container_for(container_id, "GetContainer")
         return len(self._chain(self._containers[container_id].parent_id))
 
-    async def list_children(self, container_id: ContainerId, extensions: frozenset[str]) -> AsyncIterator[Item]:
+    async def list_children_page(
+        self, container_id: ContainerId, extensions: frozenset[str], size: int, token: str
+    ) -> listing.Page:
         self._container_for(container_id, "ListChildren")
+        after = listing.decode_token(token, container_id)
         principal = access.current_principal()
         inherited = self._inherited(container_id)  # the same for every child: gathered once
-        visible: list[Item] = []  # a snapshot of one moment: nothing changes until it is complete
-        for (parent, _), item in list(self._names.items()):
-            if parent != container_id:
-                continue
-            if isinstance(item, FileMeta):
-                item = self._files[item.file_id]
-                if extensions and not item.name.lower().endswith(tuple(extensions)):
-                    continue
-                item = self._live(item)
-            seen = self._seen_if_readable(item, principal, inherited)
-            if seen is not None:
-                visible.append(seen)
-        for item in visible:
-            yield item
+        # Sorted on each call: this backend holds everything in memory anyway; the others read an index.
+        in_container = (item for (parent, _), item in self._names.items() if parent == container_id)
+        children = sorted((listing.as_child(self._current(item)) for item in in_container), key=lambda child: child.key)
+
+        def resolve(skipped: listing.Skipped) -> listing.ChildKey | None:
+            item = self._files.get(FileId(skipped.item_id)) or self._containers.get(ContainerId(skipped.item_id))
+            if item is None or item.parent_id != container_id:
+                return None
+            if listing.name_digest(skipped.item_id, item.name) != skipped.digest:
+                return None
+            return listing.item_key(item)
+
+        def children_after(key: listing.ChildKey | None, limit: int) -> list[listing.Child[Item]]:
+            start = 0 if key is None else bisect.bisect_right([child.key for child in children], key)
+            return children[start : start + limit]
+
+        def shown(batch: Sequence[listing.Child[Item]]) -> list[Item | None]:
+            return [
+                self._seen_if_readable(child.row, principal, inherited)
+                if listing.wanted(isinstance(child.row, FileMeta), child.row.name, extensions)
+                else None
+                for child in batch
+            ]
+
+        return listing.read_page(container_id, after, size, resolve, children_after, shown)
+
+    def _current(self, item: Item) -> Item:
+        """The item as stored now, with its live lock (`_names` may hold an older copy of a file)."""
+        return self._live(self._files[item.file_id]) if isinstance(item, FileMeta) else item
 
     async def lookup_child(self, container_id: ContainerId, name: str) -> Item:
         self._container_for(container_id, "LookupChild")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from tests.frontend.servers import WopiHost
 from tests.frontend.wopi import WopiFile, http, open_file, raw_http, token_for
@@ -69,3 +70,17 @@ def test_log_lines_cannot_be_forged(wopi_host: WopiHost) -> None:
     assert [line for line in lines if line.startswith(b"2026-01-01")] == []
     assert [line for line in lines if b"\x00" in line or b"\x1b" in line] == []
     assert any(b"FORGED" in line and b"%0A" in line for line in lines)
+
+
+def test_the_access_log_can_be_switched_off(tmp_path: Path) -> None:
+    """WOPI_ACCESS_LOG=false: requests leave no line; warnings and errors of the front-end are still logged."""
+    host = WopiHost(tmp_path, WOPI_ACCESS_LOG="false").start()
+    try:
+        file = open_file(host, "quiet.docx")
+        assert file.check_file_info().status_code == 200
+        assert http.get(host.url + "/wopi/files/no-such-route/x/y").status_code == 404
+    finally:
+        host.stop()  # the process has flushed and exited: its whole log is there
+    log = host.log_path.read_bytes()
+    assert b"Application startup complete" in log  # the log is there, and holds what is not the access log
+    assert b"wopi_frontend.access" not in log and file.file_id.encode() not in log

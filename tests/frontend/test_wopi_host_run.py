@@ -193,3 +193,54 @@ def test_a_record_left_by_a_killed_run_is_ignored(tmp_path: Path) -> None:
     data = json.loads(path.read_text())
     path.write_text(json.dumps({**data, "pid": int(finished.stdout)}))
     assert run_state.read(tmp_path) is None  # its process is gone: `token` falls back to the configuration
+
+
+def test_run_meets_its_storage_on_a_private_unix_socket_by_default(tmp_path: Path) -> None:
+    """Without --storage-port the two services talk over a Unix domain socket in a folder only this user can
+    enter (the shared secret is still required); `token` reaches it too, and it is gone when `run` ends."""
+    port = free_port()
+    environment = {
+        name: value for name, value in os.environ.items() if name not in ("WOPI_STORAGE_TARGET", "WOPI_PUBLIC_URL")
+    }
+    environment["WOPI_SECRETS_DIR"] = str(tmp_path / "secrets")
+    log = tmp_path / "run.log"
+    with log.open("wb") as output:
+        run = subprocess.Popen(
+            [sys.executable, "-m", "wopi_frontend", "run", "--data", str(tmp_path / "data"), "--port", str(port)],
+            stdout=output, stderr=subprocess.STDOUT, env=environment,
+        )  # fmt: skip
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", run, log)
+        state = run_state.read(tmp_path / "secrets")
+        assert state is not None and state.storage_target.startswith("unix:/")
+        socket_path = Path(state.storage_target.removeprefix("unix:"))
+        assert stat.S_ISSOCK(socket_path.stat().st_mode)
+        assert stat.S_IMODE(socket_path.parent.stat().st_mode) == 0o700
+        result = subprocess.run(
+            [sys.executable, "-m", "wopi_frontend", "token", "--file", "socket.wopitest", "--create"],
+            env=environment, capture_output=True, text=True, timeout=30, check=True,
+        )  # fmt: skip
+        session = json.loads(result.stdout)
+        response = httpx.get(session["wopi_src"], params={"access_token": session["access_token"]})
+        assert response.status_code == 200 and response.json()["BaseFileName"] == "socket.wopitest"
+        contents = os.urandom(2 * 1024 * 1024 + 7)  # more than one message each way
+        locked = httpx.post(
+            session["wopi_src"],
+            params={"access_token": session["access_token"]},
+            headers={"X-WOPI-Override": "LOCK", "X-WOPI-Lock": "socket-lock"},
+        )
+        assert locked.status_code == 200
+        saved = httpx.post(
+            session["wopi_src"] + "/contents",
+            params={"access_token": session["access_token"]},
+            headers={"X-WOPI-Override": "PUT", "X-WOPI-Lock": "socket-lock"},
+            content=contents,
+        )
+        assert saved.status_code == 200, saved.text
+        read = httpx.get(session["wopi_src"] + "/contents", params={"access_token": session["access_token"]})
+        assert read.status_code == 200 and read.content == contents
+    finally:
+        run.send_signal(signal.SIGTERM)
+        run.wait(30)
+    assert run.returncode == 0, log.read_text()[-3000:]
+    assert not socket_path.parent.exists()  # the socket's folder goes with the run

@@ -863,3 +863,85 @@ def test_expired_locks_are_no_locks(tmp_path: Path) -> None:
             await backend.close()
 
     asyncio.run(main())
+
+
+# ---- listings in pages: the whole directory is read again only when it changed ----
+
+
+async def page_names(backend: FilesystemBackend, container_id: str, size: int = 2) -> list[str]:
+    """Every name, read through pages of `size` (ListChildrenPage)."""
+    listed: list[str] = []
+    token = ""
+    while True:
+        page = await backend.list_children_page(ContainerId(container_id), frozenset(), size, token)
+        listed += [item.name for item in page.items]
+        if not page.next_token:
+            return listed
+        token = page.next_token
+
+
+def test_pages_see_files_added_and_removed_by_another_program(tmp_path: Path) -> None:
+    """A file another program adds appears in a later listing, one it removes disappears, even right after a
+    listing (within the same timestamp tick: the racy-ctime rule keeps such a directory untrusted)."""
+
+    async def test(backend: FilesystemBackend) -> None:
+        root = (await backend.root_container()).container_id
+        for name in ("a.txt", "b.txt", "c.txt"):
+            (tmp_path / name).write_bytes(b"x")
+        assert await page_names(backend, root) == ["a.txt", "b.txt", "c.txt"]
+        (tmp_path / "d.txt").write_bytes(b"x")  # at once: most likely the ctime tick of the listing's scan
+        assert await page_names(backend, root) == ["a.txt", "b.txt", "c.txt", "d.txt"]
+        (tmp_path / "b.txt").unlink()
+        assert await page_names(backend, root) == ["a.txt", "c.txt", "d.txt"]
+        os.rename(tmp_path / "c.txt", tmp_path / "e.txt")
+        assert await page_names(backend, root, size=1) == ["a.txt", "d.txt", "e.txt"]
+
+    run(test, tmp_path)
+
+
+def test_an_unchanged_folder_is_listed_from_the_catalogue(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once a directory's ctime is trusted, a page costs one lstat per child on it, not a scan of the directory;
+    an edit inside a file (which leaves the directory alone) is still seen by that lstat."""
+    from storage_adapter.backends.filesystem import tree
+
+    monkeypatch.setattr(tree, "RACY_WINDOW_NS", -(10**18))  # every ctime trusted at once: no waiting in a test
+    scans: list[str] = []
+    real_scan = tree.Tree.scan
+
+    def counted_scan(self: tree.Tree, parent: Any) -> Any:
+        scans.append(parent.name)
+        return real_scan(self, parent)
+
+    monkeypatch.setattr(tree.Tree, "scan", counted_scan)
+    (tmp_path / "F").mkdir()
+    for number in range(5):
+        (tmp_path / "F" / f"{number}.txt").write_bytes(b"x")
+
+    async def test(backend: FilesystemBackend) -> None:
+        folder = (await children(backend))["F"]
+        assert isinstance(folder, ContainerMeta)
+        scans.clear()
+        assert await page_names(backend, folder.container_id) == [f"{number}.txt" for number in range(5)]
+        assert scans == ["F"]  # the first listing since the directory was adopted reads it whole
+        (tmp_path / "F" / "3.txt").write_bytes(b"edited")
+        page = await backend.list_children_page(folder.container_id, frozenset(), 10, "")
+        assert scans == ["F"], "an unchanged directory was scanned again"
+        assert {item.name: item for item in page.items}["3.txt"].size == len(b"edited")  # type: ignore[union-attr]
+
+    run(test, tmp_path)
+
+
+def test_a_directory_changed_within_the_racy_window_is_scanned_again(tmp_path: Path) -> None:
+    """A ctime as recent as the scan is recorded as unknown: the next listing reads the directory again, so a
+    change made in the same timestamp tick as that scan is not missed."""
+
+    async def test(backend: FilesystemBackend) -> None:
+        folder = await backend.create_container((await backend.root_container()).container_id, "R", ALICE)
+        await page_names(backend, folder.container_id)
+        sections = backend._opened
+        assert sections is not None
+        assert sections.catalogue.get(folder.container_id).mtime_ns == 0  # type: ignore[union-attr]
+        (tmp_path / "R" / "same-tick.txt").write_bytes(b"x")
+        assert await page_names(backend, folder.container_id) == ["same-tick.txt"]
+
+    run(test, tmp_path)

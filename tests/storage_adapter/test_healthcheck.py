@@ -8,6 +8,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from concurrent import futures
@@ -122,10 +123,25 @@ def test_bad_listen_address_exits_1() -> None:
         ("127.0.0.1:6000", "127.0.0.1:6000"),
         ("storage:50051", "storage:50051"),
         ("[::1]:7000", "[::1]:7000"),
+        ("unix:/run/wopi/storage.sock", "unix:/run/wopi/storage.sock"),
     ],
 )
 def test_probe_target(listen: str, target: str) -> None:
     assert healthcheck.probe_target(listen) == target
+
+
+def test_an_adapter_on_a_unix_socket_is_probed_there(tmp_path: Path) -> None:
+    socket_dir = Path(tempfile.mkdtemp(prefix="wopi-sock-"))  # short: a socket path is at most 107 bytes
+    adapter = AdapterProcess("filesystem", tmp_path / "root", tmp_path / "adapter.log")
+    adapter.target = f"unix:{socket_dir / 'storage.sock'}"
+    adapter.args[adapter.args.index("--listen") + 1] = adapter.target
+    try:
+        with adapter:
+            for result in (run_healthcheck(adapter.target), run_healthcheck(WOPI_STORAGE_LISTEN=adapter.target)):
+                assert (result.returncode, result.stderr) == (0, "")
+        assert_unhealthy(run_healthcheck(adapter.target, "--timeout", "1"), adapter.target)  # nothing there now
+    finally:
+        shutil.rmtree(socket_dir, ignore_errors=True)
 
 
 def test_main_defaults_to_the_adapter_default(monkeypatch: pytest.MonkeyPatch) -> None:

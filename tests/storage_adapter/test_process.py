@@ -7,6 +7,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -69,6 +70,28 @@ def test_calls_without_the_secret_are_refused(adapter: AdapterProcess) -> None:
         "wopi.storage.v1.StorageService/GetRootContainer",
     )
     assert "container" in answer
+
+
+def test_a_unix_socket_serves_the_same_service_and_still_needs_the_secret(tmp_path: Path) -> None:
+    """`--listen unix:PATH` (what `wopi-host run` uses): health, the secret check, and contents both ways."""
+    socket_dir = Path(tempfile.mkdtemp(prefix="wopi-sock-"))  # short: a socket path is at most 107 bytes
+    adapter = AdapterProcess("filesystem", tmp_path / "root", tmp_path / "adapter.log")
+    adapter.target = f"unix:{socket_dir / 'storage.sock'}"
+    adapter.args[adapter.args.index("--listen") + 1] = adapter.target
+    try:
+        with adapter, grpc.insecure_channel(adapter.target) as channel:
+            health = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=10)
+            assert health.status == health_pb2.HealthCheckResponse.SERVING
+            with pytest.raises(grpc.RpcError) as refused:
+                StorageClient(channel, None).call("GetRootContainer", pb.GetRootContainerRequest())
+            assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
+            client = StorageClient(channel, adapter.secret, user_id="operator")
+            root = client.call("GetRootContainer", pb.GetRootContainerRequest()).container_id
+            contents = os.urandom(3 * 1024 * 1024 + 5)
+            info = client.create_file(root, "over-the-socket.bin", contents)  # in chunks of 1 MiB
+            assert client.read_file(info.file_id)[1] == contents
+    finally:
+        shutil.rmtree(socket_dir, ignore_errors=True)
 
 
 def test_sigterm_stops_cleanly(adapter: AdapterProcess) -> None:

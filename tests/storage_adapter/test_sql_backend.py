@@ -28,7 +28,7 @@ from storage_adapter.access import AccessPolicy, Grantee, GranteeKind, Role, Uno
 from storage_adapter.backends.base import utc_now
 from storage_adapter.backends.content_store import StoredBlob
 from storage_adapter.backends.sql import DatabaseContentStore, SqlBackend, metadata, migrations
-from storage_adapter.backends.sql.database import Database, Mode, RowLock, Tx, parse_url
+from storage_adapter.backends.sql.database import Database, Durability, Mode, RowLock, Tx, parse_url
 from storage_adapter.backends.sql.guard import Guard
 from storage_adapter.backends.sql.migrations import MIGRATIONS
 from storage_adapter.errors import LockConflict, NameConflict, NotFound, PermissionDenied, Unsupported
@@ -137,6 +137,53 @@ def test_restart_keeps_everything(database_url: str) -> None:
             assert await read_all(backend, first.file_id, first.version) == b"first"
             assert await backend.get_user_info("alice") == "dark mode"
             assert [item async for item in backend.list_children(root.container_id, frozenset())] == [folder]
+
+    run(main)
+
+
+def test_each_write_commits_with_the_durability_it_asks_for(database_url: str) -> None:
+    """A save's commit waits for the disk; a lock change survives any process crash without an fsync (SQLite
+    synchronous NORMAL); the chunks of a blob wait for nothing, since the save's commit that follows carries
+    them to disk. Each transaction states its level, so none leaks into the next one on a pooled connection."""
+    is_postgres = database_url.startswith("postgresql")
+    probe = "SHOW synchronous_commit" if is_postgres else "PRAGMA synchronous"
+
+    async def main() -> None:
+        database = Database(database_url, pool_size=1)  # one connection: every transaction below shares it
+        try:
+            if is_postgres:  # the server's own setting stays, but for blob chunks (the test server's is off)
+                server = await database.run(lambda tx: tx.one(probe), Mode.AUTOCOMMIT)
+                assert server is not None
+                expected = {Durability.POWER_LOSS: server[0], Durability.PROCESS_CRASH: server[0]}
+                expected[Durability.LATER_COMMIT] = "off"
+            else:
+                expected = {Durability.POWER_LOSS: "2", Durability.PROCESS_CRASH: "1", Durability.LATER_COMMIT: "1"}
+            for durability in (Durability.LATER_COMMIT, Durability.POWER_LOSS, Durability.PROCESS_CRASH) * 2:
+                row = await database.run(lambda tx: tx.one(probe), durability=durability)
+                assert row is not None and str(row[0]) == expected[durability], durability
+        finally:
+            await database.close()
+
+        async with started(database_url) as backend:
+            asked: list[Durability] = []
+            real_run = backend._database.run
+
+            async def recording(work: Callable[[Tx], T], mode: Mode = Mode.WRITE, durability: Any = None) -> T:
+                if mode is Mode.WRITE:
+                    asked.append(durability or Durability.POWER_LOSS)
+                return await real_run(work, mode, durability or Durability.POWER_LOSS)
+
+            backend._database.run = recording  # type: ignore[method-assign]
+            file = await new_file(backend, "saved.docx", b"first")
+            assert asked[-1] is Durability.POWER_LOSS and set(asked[:-1]) == {Durability.LATER_COMMIT}
+            asked.clear()
+            await backend.lock(file.file_id, LockId("lock-1"), timedelta(hours=1), BOB)
+            assert asked == [Durability.PROCESS_CRASH]
+            asked.clear()
+            contents = os.urandom(3 * MIB + 1)  # whole rows and a partial one
+            await backend.write_file(file.file_id, lock_held("lock-1"), chunks_of(contents, MIB), BOB)
+            assert asked[-1] is Durability.POWER_LOSS and set(asked[:-1]) == {Durability.LATER_COMMIT}
+            assert await read_all(backend, file.file_id) == contents
 
     run(main)
 
@@ -481,7 +528,8 @@ def test_existing_data_upgrades_to_access_control_and_stays_everyones(
                 folder = await old.create_container(root, "alice's", ALICE)
                 made = await old.create_file(folder.container_id, "made.txt", chunks_of(b"alice's"), ALICE)
         async with started(database_url, access_control=True) as upgraded:
-            assert await query(database_url, "SELECT version FROM schema_migrations ORDER BY version") == [(1,), (2,)]
+            applied = await query(database_url, "SELECT version FROM schema_migrations ORDER BY version")
+            assert applied == [(migration.version,) for migration in MIGRATIONS]
             assert upgraded.capabilities.access_control
             as_user(BOB)
             seen = await upgraded.stat_file(made.file_id)

@@ -1,13 +1,16 @@
 """The file browser at `/`: the documents of a container, and the actions on them.
 
-`/?container=ID` lists one container (the root without it): folders first, then documents, with size, time of
-the last change and lock state, each opening the host page to view or edit. The actions are in
-`browser_actions.py` (forms and upload) and `downloads.py`.
+`/?container=ID[&page=TOKEN]` lists one page of a container (the root without it): folders first, then
+documents, each by name, with size, time of the last change and lock state, each opening the host page to view or
+edit; a "More" link carries storage's token of the next page, so that a page costs the same in any folder. The
+actions are in `browser_actions.py` (forms and upload) and `downloads.py`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -33,10 +36,14 @@ from wopi_frontend.routes.page_support import (
     name_of,
     valid_id,
 )
-from wopi_frontend.storage_client import ItemRef
+from wopi_frontend.storage_client import ChildrenPage, ItemRef
 from wopi_frontend.storage_permissions import BrowserActions, actions_for
 from wopi_frontend.types import Principal
 from wopi_proto.storage_v1 import storage_pb2 as pb
+
+# Items per page of the file browser: what a person scans at a glance, and a page that renders at once.
+BROWSER_PAGE_SIZE = 100
+_PAGE_TOKEN = re.compile(r"[A-Za-z0-9._~=-]{0,1024}")
 
 _EDITOR_NOTICES = {
     EditorState.NOT_CONFIGURED: "No office editor is configured, so documents open as downloads only. "
@@ -169,14 +176,39 @@ def _up_link(context: WopiContext, container: pb.ContainerInfo, ancestors: list[
     return render("shared-up-link.html", url=sharing.shared_url(context))
 
 
-def _sorted(items: list[pb.Item]) -> tuple[list[pb.ContainerInfo], list[pb.FileInfo]]:
-    folders = sorted((item.container for item in items if item.HasField("container")), key=lambda c: c.name.casefold())
-    files = sorted((item.file for item in items if item.HasField("file")), key=lambda f: f.name.casefold())
-    return folders, files
+def _split(page: ChildrenPage) -> tuple[list[pb.ContainerInfo], list[pb.FileInfo]]:
+    """The page's folders and files: in storage's order when it pages (folders first, then files, each by name:
+    the order across pages), else sorted here, as that stream comes in no particular order."""
+    folders = [item.container for item in page.items if item.HasField("container")]
+    files = [item.file for item in page.items if item.HasField("file")]
+    if not page.truncated:
+        return folders, files
+    return sorted(folders, key=lambda c: c.name.casefold()), sorted(files, key=lambda f: f.name.casefold())
 
 
-async def _children(context: WopiContext, container_id: str, user: Principal) -> list[pb.Item]:
-    return [item async for item in context.storage.list_children(container_id, user)]
+def _page_token(request: Request) -> str | None:
+    """The `page` query parameter: "" for the first page, None if it cannot be a page token. Tokens are opaque,
+    but the proto bounds them (URL-safe, at most 1024 characters); storage refuses any it did not hand out."""
+    token = request.query_params.get("page", "")
+    return token if _PAGE_TOKEN.fullmatch(token) else None
+
+
+def _pager(context: WopiContext, container_id: str, token: str, page: ChildrenPage) -> Markup:
+    """Links to the first page (from a later one) and to the next; or, from an adapter that cannot page, that
+    there is more than is shown."""
+    if page.truncated:
+        text = (
+            f"Only the first {BROWSER_PAGE_SIZE} items are shown: the storage service cannot list this folder in pages."
+        )
+        return render("notice.html", kind="info", role="note", text=text)
+    links = []
+    here = context.browser_url(container_id)
+    if token:
+        links.append(pages.link_button(pages.local(here), "First page"))
+    if page.next_token:
+        more = f"{here}{'&' if '?' in here else '?'}{urlencode({'page': page.next_token})}"
+        links.append(pages.link_button(pages.local(more), "More", primary=True))
+    return pages.join(links)
 
 
 async def _listing(request: Request, context: WopiContext, user: Principal) -> Response:
@@ -187,15 +219,20 @@ async def _listing(request: Request, context: WopiContext, user: Principal) -> R
         return pages.message_page(
             settings, "No such folder", "This folder does not exist.", status_code=404, user=user, actions=home
         )
+    token = _page_token(request)
+    if token is None:
+        first = pages.link_button(pages.local(context.browser_url(requested)), "First page", primary=True)
+        text = "This link to a page of the folder is not valid."
+        return pages.message_page(settings, "No such page", text, status_code=400, user=user, actions=first)
     storage = context.storage
     container = await (storage.get_container(requested, user) if requested else storage.root_container(user))
     at_root = not container.parent_container_id
-    ancestors, items, capabilities = await asyncio.gather(
+    ancestors, page, capabilities = await asyncio.gather(
         storage.container_ancestors(container.container_id, user) if not at_root else asyncio.sleep(0, []),
-        _children(context, container.container_id, user),
+        storage.list_children_page(container.container_id, user, BROWSER_PAGE_SIZE, token),
         context.storage.capabilities(),
     )
-    folders, files = _sorted(items)
+    folders, files = _split(page)
     state, _ = discovery_of(context)
     guard = guard_for(settings)
     csrf, new_nonce = guard.issue(request, user)
@@ -227,7 +264,8 @@ async def _listing(request: Request, context: WopiContext, user: Principal) -> R
         new_menu=_new_menu(folder_url, csrf, actions),
         notices=pages.join(notices),
         noscript=render("upload-noscript.html") if actions.create else Markup(""),
-        rows=pages.join(rows) if rows else render("empty.html" if actions.create else "empty-read-only.html"),
+        rows=pages.join(rows) if rows or token else render("empty.html" if actions.create else "empty-read-only.html"),
+        pager=_pager(context, requested, token, page),
         parent=_up_link(context, container, list(ancestors)),
     )
     response = pages.page(settings, container.name or ROOT_NAME, body, user=user, scripts=["browser.js"])

@@ -88,7 +88,7 @@ async def get_file(request: Request) -> Response:
     return StreamingResponse(closing(chunks), media_type="application/octet-stream", headers=headers)
 
 
-async def closing(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+async def closing(chunks: AsyncIterator[bytes | memoryview]) -> AsyncIterator[bytes | memoryview]:
     """Storage's chunks, and the storage stream cancelled as soon as the response ends, however it ends (a client
     that disconnects, or one that stops reading and is cut off by http_protocol.py), not when collected."""
     try:

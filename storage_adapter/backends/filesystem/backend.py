@@ -7,7 +7,10 @@ real names on disk. What a file system cannot hold lives in the SQLite catalogue
 This class is the asynchronous face: every check-and-change is one synchronous section of `sections.py`, run
 in a worker thread under one asyncio.Lock, so sections never overlap and the event loop never blocks. Only one
 process may serve a root (an flock, `state.py`), so that lock covers every caller. The long part of a write,
-receiving the chunks into a temp file, happens before its section, outside the lock.
+receiving the chunks into a temp file, happens before its section, outside the lock. A section that only reads
+(metadata, opening a file to read it) is first tried inline on the event loop, without the thread and the lock,
+from a snapshot of the catalogue (`inline.py`); it falls back to the locked section whenever that snapshot and
+the disk disagree.
 
 With `access_control`, it enforces access control (proto "Access control"): each section checks the principal
 of the call (`access.current_principal()`, which reaches the worker thread with the call's context) through
@@ -17,15 +20,17 @@ of the call (`access.current_principal()`, which reaches the worker thread with 
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from storage_adapter import access, locks
+from storage_adapter import access, listing, locks
 from storage_adapter.access import AccessPolicy, Grant, Grantee, Role
 from storage_adapter.backends.base import Clock, FileContext, FileReader, StorageBackend, utc_now
+from storage_adapter.backends.filesystem.inline import InlineReads
 from storage_adapter.backends.filesystem.sections import Sections
 from storage_adapter.backends.filesystem.streams import StagedFile
 from storage_adapter.errors import Unsupported
@@ -80,12 +85,17 @@ class FilesystemBackend(StorageBackend):
         self._lock = asyncio.Lock()
         self._policy = policy if access_control else None
         self._opened: Sections | None = None
+        self._inline: InlineReads | None = None
 
     async def start(self) -> None:
         self._opened = await asyncio.to_thread(self._open)
+        self._inline = InlineReads(self._opened)
 
     async def close(self) -> None:
         async with self._lock:
+            if self._inline is not None:
+                self._inline.close()
+                self._inline = None
             if self._opened is not None:
                 await asyncio.to_thread(self._opened.close)
                 self._opened = None
@@ -98,20 +108,21 @@ class FilesystemBackend(StorageBackend):
     # ---- containers ----
 
     async def root_container(self) -> ContainerMeta:
-        return await self._atomic(self._sections.root_container)
+        return await self._read(Sections.root_container)
 
     async def get_container(self, container_id: ContainerId) -> ContainerMeta:
-        return await self._atomic(self._sections.get_container, container_id)
+        return await self._read(Sections.get_container, container_id)
 
-    async def list_children(self, container_id: ContainerId, extensions: frozenset[str]) -> AsyncIterator[Item]:
-        for item in await self._atomic(self._sections.list_children, container_id, extensions):
-            yield item
+    async def list_children_page(
+        self, container_id: ContainerId, extensions: frozenset[str], size: int, token: str
+    ) -> listing.Page:
+        return await self._read(Sections.list_children_page, container_id, extensions, size, token)
 
     async def lookup_child(self, container_id: ContainerId, name: str) -> Item:
-        return await self._atomic(self._sections.lookup_child, container_id, name)
+        return await self._read(Sections.lookup_child, container_id, name)
 
     async def find_free_name(self, container_id: ContainerId, name: str) -> str:
-        return await self._atomic(self._sections.find_free_name, container_id, name)
+        return await self._read(Sections.find_free_name, container_id, name)
 
     async def create_container(self, parent_id: ContainerId, name: str, principal: Principal) -> ContainerMeta:
         return await self._atomic(self._sections.create_container, parent_id, name, principal)
@@ -123,26 +134,26 @@ class FilesystemBackend(StorageBackend):
         await self._atomic(self._sections.delete_container, container_id)
 
     async def ancestors(self, item: FileId | ContainerId, is_file: bool) -> list[ContainerMeta]:
-        return await self._atomic(self._sections.ancestors, item, is_file)
+        return await self._read(Sections.ancestors, item, is_file)
 
     async def container_depth(self, container_id: ContainerId) -> int:
-        return await self._atomic(self._sections.container_depth, container_id)
+        return await self._read(Sections.container_depth, container_id)
 
     # ---- files ----
 
     async def stat_file(self, file_id: FileId) -> FileMeta:
-        return await self._atomic(self._sections.stat_file, file_id)
+        return await self._read(Sections.stat_file, file_id)
 
     async def file_context(self, file_id: FileId, user_id: str, *, with_container: bool) -> FileContext:
-        return await self._atomic(self._sections.file_context, file_id, user_id, with_container)
+        return await self._read(Sections.file_context, file_id, user_id, with_container)
 
     async def open_file(self, file_id: FileId, offset: int, length: int, version: Version | None) -> FileReader:
-        return await self._atomic(self._sections.open_file, file_id, offset, length, version)
+        return await self._read(Sections.open_file, file_id, offset, length, version)
 
     async def write_file(
         self, file_id: FileId, preconditions: Preconditions, chunks: AsyncIterator[bytes], principal: Principal
     ) -> FileMeta:
-        await self._atomic(self._sections.check_preconditions, file_id, preconditions)  # fail early, before the upload
+        await self._read(Sections.check_preconditions, file_id, preconditions)  # fail early, before the upload
         staged = await StagedFile.receive(self._sections.state.tmp, chunks, self.capabilities.max_file_size)
         return await self._commit(staged, self._sections.commit_write, file_id, preconditions, principal)
 
@@ -155,7 +166,7 @@ class FilesystemBackend(StorageBackend):
         *,
         use_free_variant: bool = False,
     ) -> FileMeta:
-        await self._atomic(self._sections.check_create, container_id, name, use_free_variant)  # fail early
+        await self._read(Sections.check_create, container_id, name, use_free_variant)  # fail early
         staged = await StagedFile.receive(self._sections.state.tmp, chunks, self.capabilities.max_file_size)
         return await self._commit(staged, self._sections.commit_create, container_id, name, principal, use_free_variant)
 
@@ -176,12 +187,12 @@ class FilesystemBackend(StorageBackend):
     # ---- locks ----
 
     async def update_lock(self, file_id: FileId, transition: locks.LockTransition) -> FileMeta:
-        return await self._atomic(self._sections.update_lock, file_id, transition)
+        return await self._atomic(self._sections.update_lock, file_id, transition, durable=False)
 
     # ---- per-user info ----
 
     async def get_user_info(self, user_id: str) -> str:
-        return await self._atomic(self._sections.get_user_info, user_id)
+        return await self._read(Sections.get_user_info, user_id)
 
     async def set_user_info(self, user_id: str, user_info: str) -> None:
         await self._atomic(self._sections.set_user_info, user_id, user_info)
@@ -189,7 +200,7 @@ class FilesystemBackend(StorageBackend):
     # ---- version history ----
 
     async def list_versions(self, file_id: FileId) -> list[VersionMeta]:
-        return await self._atomic(self._sections.list_versions, file_id)
+        return await self._read(Sections.list_versions, file_id)
 
     async def restore_version(
         self, file_id: FileId, version: Version, preconditions: Preconditions, principal: Principal
@@ -205,7 +216,7 @@ class FilesystemBackend(StorageBackend):
 
     async def list_grants(self, item: FileId | ContainerId, is_file: bool) -> list[Grant]:
         self._require_access_control()
-        return await self._atomic(self._sections.list_grants, item, is_file)
+        return await self._read(Sections.list_grants, item, is_file)
 
     async def grant_access(
         self, item: FileId | ContainerId, is_file: bool, grantee: Grantee, role: Role, principal: Principal
@@ -227,9 +238,18 @@ class FilesystemBackend(StorageBackend):
 
     # ---- running the sections ----
 
-    async def _atomic(self, section: Callable[..., T], *args: Any) -> T:
+    async def _read(self, section: Callable[..., T], *args: Any) -> T:
+        """A section that only reads: answered inline from a snapshot when the catalogue and the disk agree
+        (inline.py), by the locked section otherwise. `section` is unbound: a method of `Sections`."""
+        if self._inline is not None:
+            answer = self._inline.attempt(section, *args)
+            if answer is not None:
+                return answer
+        return await self._atomic(functools.partial(section, self._sections), *args)
+
+    async def _atomic(self, section: Callable[..., T], *args: Any, durable: bool = True) -> T:
         async with self._lock:
-            return await asyncio.to_thread(self._sections.run, section, *args)
+            return await asyncio.to_thread(self._sections.run, section, *args, durable=durable)
 
     async def _commit(self, staged: StagedFile, section: Callable[..., T], *args: Any) -> T:
         """Run a commit section that consumes `staged`; the temp file is removed whatever happens."""

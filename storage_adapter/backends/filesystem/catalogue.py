@@ -2,8 +2,9 @@
 
 Files and directories on disk are the documents; this catalogue adds stable ids, versions, locks, principals
 (the owner: the creator), created times, SHA-256 digests, the version history index, user info and the grants
-of access control. It is not thread-safe on its own: the backend serializes every use (one atomic section at a
-time) and wraps each section in one transaction.
+of access control. A connection is not thread-safe on its own: the backend serializes every use of the writing
+one (one atomic section at a time, each in one transaction), and uses a second, read-only one only from the event
+loop's thread (inline.py, one snapshot per read).
 """
 
 from __future__ import annotations
@@ -92,6 +93,11 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX grants_grantee ON grants (grantee_kind, grantee_id, item_id);
     UPDATE nodes SET owner_id = '', owner_name = '' WHERE owner_id != '';
     """,
+    # ListChildrenPage: a container's children in listing order (containers, then files, each by name in
+    # code-point order: SQLite's BINARY collation), a page read from one range of this index (`children_after`).
+    """
+    CREATE INDEX IF NOT EXISTS nodes_children ON nodes (parent_id, is_file, name);
+    """,
 )
 
 _NODE_COLUMNS = (
@@ -152,10 +158,16 @@ class Node(CatalogueRow):
 
 
 class Catalogue:
-    def __init__(self, path: Path) -> None:
-        # isolation_level=None: transactions are explicit (`transaction()`), one per atomic section.
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
+        """`read_only`: a second connection for reads outside the atomic sections (`snapshot()`, inline.py), on
+        which SQLite refuses every write (`PRAGMA query_only`); the writing connection must be open already."""
+        # isolation_level=None: transactions are explicit (`transaction()`, `snapshot()`).
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        if read_only:
+            self._db.execute("PRAGMA query_only = ON")
+            return
         enable_wal(self._db)  # the root's flock keeps other adapters out, not other programs (the sqlite3 shell)
+        self._durable = True
         self._db.execute("PRAGMA synchronous = FULL")  # a returned write survives a power cut
         self._db.execute("PRAGMA foreign_keys = ON")
 
@@ -179,9 +191,16 @@ class Catalogue:
         return int(self._db.execute("PRAGMA user_version").fetchone()[0])
 
     @contextmanager
-    def transaction(self, commit_on: tuple[type[BaseException], ...] = ()) -> Iterator[None]:
+    def transaction(self, commit_on: tuple[type[BaseException], ...] = (), *, durable: bool = True) -> Iterator[None]:
         """One transaction. An exception rolls it back, except those in `commit_on`: they are answers that
-        follow what was already learnt (a file found gone is removed from the catalogue, then NotFound)."""
+        follow what was already learnt (a file found gone is removed from the catalogue, then NotFound).
+
+        `durable`: its commit survives a power cut (the WAL is fsync'd: `synchronous = FULL`). Without it, the
+        commit survives a crash of the process, not of the machine (`NORMAL`: written to the WAL, fsync'd at
+        the next durable commit or checkpoint), which is all a lock record needs (docs/backends.md)."""
+        if durable != self._durable:  # a connection setting, cheap to change between transactions
+            self._db.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
+            self._durable = durable
         self._db.execute("BEGIN IMMEDIATE")
         try:
             yield
@@ -192,6 +211,17 @@ class Catalogue:
             self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """One read transaction (on the read-only connection): every query in it sees the catalogue as one
+        committed write left it, and in WAL mode it never waits for the writer, nor the writer for it."""
+        self._db.execute("BEGIN")
+        try:
+            yield
+        finally:
+            if self._db.in_transaction:  # an error may have ended it already
+                self._db.execute("ROLLBACK")
 
     # ---- nodes ----
 
@@ -282,19 +312,6 @@ class Catalogue:
             if grant[0] is not None:
                 levels[-1].grants.append(_to_grant(grant, levels[-1].is_file))
         return levels
-
-    def grants_of_children(self, parent_id: str) -> dict[str, list[Grant]]:
-        """The grants on each child of the container, by child id (ListChildren: one query for all)."""
-        rows = self._db.execute(
-            f"SELECT nodes.is_file, {', '.join('grants.' + c for c in _GRANT_COLUMNS.split(', '))}"
-            " FROM grants JOIN nodes ON nodes.id = grants.item_id WHERE nodes.parent_id = ?"
-            " ORDER BY grants.item_id, grants.grantee_kind, grants.grantee_id",
-            (parent_id,),
-        )
-        grants: dict[str, list[Grant]] = {}
-        for is_file, *row in rows:
-            grants.setdefault(str(row[0]), []).append(_to_grant(row, bool(is_file)))
-        return grants
 
     def grant_count(self, item_id: str) -> int:
         return int(self._db.execute("SELECT count(*) FROM grants WHERE item_id = ?", (item_id,)).fetchone()[0])
@@ -417,6 +434,39 @@ class Catalogue:
             " ON CONFLICT (user_id) DO UPDATE SET info = excluded.info",
             (user_id, info),
         )
+
+    def children_after(self, parent_id: str, after: tuple[int, str] | None, limit: int) -> list[Node]:
+        """At most `limit` children in listing order (containers, then files, each by name), after the child at
+        `after` (is_file, name), or from the first (None): each kind one range of the index `nodes_children`."""
+        kind, name = after if after is not None else (0, None)
+        nodes: list[Node] = []
+        for is_file in (0, 1):
+            if is_file < kind or len(nodes) >= limit:
+                continue
+            past = " AND name > ?" if is_file == kind and name is not None else ""
+            parameters = (parent_id, is_file, *((name,) if past else ()), limit - len(nodes))
+            rows = self._db.execute(
+                f"SELECT {_NODE_COLUMNS} FROM nodes WHERE parent_id = ? AND is_file = ?{past} ORDER BY name LIMIT ?",
+                parameters,
+            )
+            nodes += [_to_node(row) for row in rows]
+        return nodes
+
+    def grants_of_items(self, item_ids: list[str]) -> dict[str, list[Grant]]:
+        """The grants on each of the given items (one page of a listing), by item id: one query."""
+        if not item_ids:
+            return {}
+        placeholders = ", ".join("?" * len(item_ids))
+        rows = self._db.execute(
+            f"SELECT nodes.is_file, {', '.join('grants.' + c for c in _GRANT_COLUMNS.split(', '))}"
+            f" FROM grants JOIN nodes ON nodes.id = grants.item_id WHERE grants.item_id IN ({placeholders})"
+            " ORDER BY grants.item_id, grants.grantee_kind, grants.grantee_id",
+            item_ids,
+        )
+        grants: dict[str, list[Grant]] = {}
+        for is_file, *row in rows:
+            grants.setdefault(str(row[0]), []).append(_to_grant(row, bool(is_file)))
+        return grants
 
     def _node(self, query: str, parameters: tuple[object, ...]) -> Node | None:
         row = self._db.execute(query.format(_NODE_COLUMNS), parameters).fetchone()

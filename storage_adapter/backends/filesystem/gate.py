@@ -67,21 +67,22 @@ class Gate:
         seen = self.readable(node, item)
         return NameConflict(container_id, name, seen or item, hidden=seen is None)
 
-    def children(self, parent: Node, children: list[tuple[Node, Item]]) -> list[Item]:
-        """The children the principal may read, with its permissions: two queries, whatever their number."""
+    def children(self, parent: Node, children: list[tuple[Node, Item]]) -> dict[str, Item]:
+        """Those of `children` (of `parent`; one page of a listing) that the principal may read, with its
+        permissions, by node id: two queries, whatever their number or the number of `parent`'s other children."""
         if self.policy is None:
-            return [item for _, item in children]
+            return {node.id: item for node, item in children}
         chain = self._catalogue.access_chain(parent.id)
         grants_above = [grant for level in chain for grant in level.grants]
         owners_above = [level.owner_id for level in chain if level.owner_id]
-        own = self._catalogue.grants_of_children(parent.id)
+        own = self._catalogue.grants_of_items([node.id for node, _ in children])
         principal = access.current_principal()
-        visible: list[Item] = []
+        visible: dict[str, Item] = {}
         for node, item in children:
             facts = ItemFacts(node.owner.user_id, [*own.get(node.id, ()), *grants_above], owners_above)
             held = access.effective_permissions(facts, principal, self.policy)
             if Permission.READ in held:
-                visible.append(shown(item, held))
+                visible[node.id] = shown(item, held)
         return visible
 
     def ancestors(self, node: Node, above: list[ContainerMeta]) -> list[ContainerMeta]:

@@ -17,18 +17,19 @@ transaction and before it changes anything: the check and the change are one ste
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import errno
 import os
 import secrets
 import stat
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from storage_adapter import access, locks, name_variants
+from storage_adapter import access, listing, locks, name_variants
 from storage_adapter.access import AccessPolicy, Grant, Grantee, Role
 from storage_adapter.backends.base import Clock, FileContext, FileReader, file_context_of
 from storage_adapter.backends.filesystem.catalogue import Catalogue, Node
@@ -91,11 +92,22 @@ class Sections:
             self.catalogue.close()
             self.state.close()  # releases the root for another process
 
-    def run(self, section: Callable[..., T], *args: Any) -> T:
+    def read_only(self) -> Sections:
+        """These sections over a second, read-only connection to the catalogue, for reads outside the lock
+        (inline.py): the same code answers, and whatever it would have to write, SQLite refuses."""
+        view = copy.copy(self)  # the same root, state and settings; its own catalogue connection, tree and gate
+        view.catalogue = Catalogue(self.state.catalogue, read_only=True)
+        view.tree = Tree(self.tree.root, view.catalogue, self.capabilities, _removes_nothing)
+        view.gate = Gate(view.catalogue, self.gate.policy)
+        return view
+
+    def run(self, section: Callable[..., T], *args: Any, durable: bool = True) -> T:
+        """`durable` False: what the section commits need survive only a crash of the process (a lock record),
+        not a power cut (`Catalogue.transaction`)."""
         with self._thread_lock:
             self._doomed.clear()
             try:
-                with self.catalogue.transaction(commit_on=(StorageError,)):
+                with self.catalogue.transaction(commit_on=(StorageError,), durable=durable):
                     result = section(*args)
             except StorageError:
                 self.state.remove_blobs(self._doomed)
@@ -143,15 +155,39 @@ class Sections:
     def set_user_info(self, user_id: str, user_info: str) -> None:
         self.catalogue.set_user_info(user_id, user_info)
 
-    def list_children(self, container_id: ContainerId, extensions: frozenset[str]) -> list[Item]:
+    def list_children_page(
+        self, container_id: ContainerId, extensions: frozenset[str], size: int, token: str
+    ) -> listing.Page:
+        """One page from the catalogue's index, each child on it checked with one lstat; the whole directory is
+        reconciled first only if it changed since it last was (`Tree.listed_folder`)."""
         parent, _ = self._container_for(container_id, "ListChildren")
+        after = listing.decode_token(token, container_id)
+        parent, folder = self.tree.listed_folder(parent)
         now = self.clock()
-        children: list[tuple[Node, Item]] = []
-        for node in self.tree.scan(parent):
-            if node.is_file and extensions and not node.name.lower().endswith(tuple(extensions)):
-                continue
-            children.append((node, _item(node, now)))
-        return self.gate.children(parent, children)  # only those the principal may read
+
+        def resolve(skipped: listing.Skipped) -> listing.ChildKey | None:
+            node = self.catalogue.get(skipped.item_id)
+            if node is None or node.parent_id != parent.id:
+                return None
+            if listing.name_digest(node.id, node.name) != skipped.digest:
+                return None
+            return listing.key_of(node.is_file, node.name)
+
+        def children_after(key: listing.ChildKey | None, limit: int) -> list[listing.Child[Node]]:
+            nodes = self.catalogue.children_after(parent.id, key, limit)
+            return [listing.Child(listing.key_of(node.is_file, node.name), node.id, node) for node in nodes]
+
+        def shown(batch: Sequence[listing.Child[Node]]) -> list[Item | None]:
+            current: list[tuple[Node, Item]] = []
+            for child in batch:
+                if listing.wanted(child.row.is_file, child.row.name, extensions):
+                    node = self.tree.listed_child(folder, child.row)
+                    if node is not None:
+                        current.append((node, _item(node, now)))
+            visible = self.gate.children(parent, current)  # only those the principal may read
+            return [visible.get(child.item_id) for child in batch]
+
+        return listing.read_page(container_id, after, size, resolve, children_after, shown)
 
     def lookup_child(self, container_id: ContainerId, name: str) -> Item:
         parent, _ = self._container_for(container_id, "LookupChild")
@@ -441,6 +477,11 @@ class Sections:
 
 def _item(node: Node, now: datetime) -> Item:
     return node.file_meta(now) if node.is_file else node.container_meta()
+
+
+def _removes_nothing(blobs: list[str]) -> None:
+    """The read-only view's tree never forgets an item: its catalogue refuses the delete before this is called."""
+    raise AssertionError(f"a read-only section deleted history blobs {blobs}")
 
 
 def _taken_by_unserved(name: str) -> InvalidArgument:

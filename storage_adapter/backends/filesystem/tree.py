@@ -19,6 +19,7 @@ import dataclasses
 import os
 import secrets
 import stat
+import time
 import unicodedata
 from collections.abc import Callable
 from datetime import datetime
@@ -31,6 +32,10 @@ from storage_adapter.backends.filesystem.streams import Fingerprint
 from storage_adapter.errors import InvalidArgument, NotFound
 from storage_adapter.timestamps import from_us
 from storage_adapter.types import ANONYMOUS, Capabilities, Principal, Version
+
+# A directory's ctime this close to the moment it was scanned is not trusted (`Tree.listed_folder`): more than
+# the coarsest timestamp granularity of the file systems we serve (ext4 and xfs: a clock tick; FAT: 2 s).
+RACY_WINDOW_NS = 2_000_000_000
 
 
 def new_id() -> str:
@@ -175,6 +180,49 @@ class Tree:
                 self.vanish(current)
         return children
 
+    def listed_folder(self, parent: Node) -> tuple[Node, Path]:
+        """A (reconciled) container ready to be listed from the catalogue, and its path: the whole directory is
+        reconciled (`scan`) only when it changed since its last full reconcile, else this costs one lstat.
+
+        What tells: the directory's ctime, recorded in its row (`mtime_ns`, unused otherwise for a directory).
+        The kernel sets it whenever an entry is added, removed or renamed in it, and no program can set it back
+        (unlike the mtime, which `touch` can). As in git's index ("racy git"), a ctime that is within
+        `RACY_WINDOW_NS` of the moment of the scan is not trusted: another change within the same timestamp tick
+        would leave it as it was. Such a directory is recorded as unknown (0) and scanned again next time. Edits
+        inside a file leave the directory alone: each listed file is checked by `listed_child`."""
+        folder = self.path(parent)
+        try:
+            st = os.lstat(folder)
+        except (FileNotFoundError, NotADirectoryError):
+            self.vanish(parent)
+            raise NotFound("no such container") from None
+        if not stat.S_ISDIR(st.st_mode):
+            self.vanish(parent)
+            raise NotFound("no such container")
+        if parent.mtime_ns and parent.mtime_ns == st.st_ctime_ns:
+            return parent, folder
+        # Recorded as unknown first: a catalogue that refuses writes (the inline reads' view) refuses here, before
+        # the scan rather than after it, and the locked section that it falls back to scans once.
+        self.catalogue.update(dataclasses.replace(parent, mtime_ns=0))
+        self.scan(parent)  # read after the lstat above: a change during the scan leaves another ctime
+        trusted = st.st_ctime_ns if time.time_ns() - st.st_ctime_ns > RACY_WINDOW_NS else 0
+        current = dataclasses.replace(self.catalogue.get(parent.id) or parent, mtime_ns=trusted)
+        if trusted:
+            self.catalogue.update(current)
+        return current, folder
+
+    def listed_child(self, folder: Path, node: Node) -> Node | None:
+        """A catalogued child of the directory at `folder` reconciled with one lstat: None if it is gone (or is
+        no longer of its kind: the directory then changed, and its next listing adopts what replaced it)."""
+        try:
+            st: os.stat_result | None = os.lstat(folder / node.name)
+        except (FileNotFoundError, NotADirectoryError):
+            st = None
+        if st is None or _kind(st) != node.is_file:
+            self.vanish(node)
+            return None
+        return self.refreshed(node, st)
+
     def check_reserved(self, parent: Node, name: str) -> None:
         """The state directory's name is never an item's name in the root."""
         if parent.parent_id is None and name == STATE_DIR_NAME:
@@ -228,7 +276,8 @@ class Tree:
         if not node.is_file:
             if (node.dev, node.ino) == (st.st_dev, st.st_ino):
                 return node
-            updated = dataclasses.replace(node, dev=st.st_dev, ino=st.st_ino)
+            # Another directory now: its recorded ctime (`listed_folder`) says nothing about this one.
+            updated = dataclasses.replace(node, dev=st.st_dev, ino=st.st_ino, mtime_ns=0)
         else:
             seen = Fingerprint.of(st)
             if seen == _last_seen(node):

@@ -5,8 +5,8 @@ metadata swaps a file's pointer to the new blob in the transaction that checks t
 the object store needs no conditional writes, no locking and no read-after-write consistency beyond "an object
 that was written can be read". See `docs/backends.md` for the design and what a crash leaves behind.
 
-Contents stream in bounded memory: a put holds at most one part (`part_size`) plus one incoming chunk, a read
-at most one chunk. Blocking boto3 calls run on a small thread pool of the store's own.
+Contents stream in bounded memory: a put holds one part buffer (at most `part_size`, reused for every part)
+plus one incoming chunk, a read at most one chunk. Blocking boto3 calls run on a small thread pool of the store's own.
 """
 
 from __future__ import annotations
@@ -170,20 +170,28 @@ class S3ContentStore(ContentStore):
         upload = _Upload(self.prefix + blob_id)
         sha256 = hashlib.sha256()
         size = 0
-        # Exactly one part is gathered at a time; botocore sends a bytearray without copying it.
+        # One part buffer, grown while the first part arrives (a small file needs no more than its size), sent
+        # whole (botocore sends a bytearray without copying it), then filled again in place for the next part:
+        # no part-sized allocation per part.
         part = bytearray()
+        filled = 0
         try:
             async for chunk in chunks:
                 sha256.update(chunk)
                 size += len(chunk)
                 rest = memoryview(chunk)
                 while rest:
-                    if len(part) == self.part_size:  # full, and more is coming: it is not the last part
+                    if filled == self.part_size:  # full, and more is coming: it is not the last part
                         await self._upload_part(upload, part)
-                        part = bytearray()
-                    room = self.part_size - len(part)
-                    part += rest[:room]
-                    rest = rest[room:]
+                        filled = 0
+                    taken = min(self.part_size - filled, len(rest))
+                    if filled == len(part):  # the first part: the buffer grows
+                        part += rest[:taken]
+                    else:
+                        part[filled : filled + taken] = rest[:taken]
+                    filled += taken
+                    rest = rest[taken:]
+            del part[filled:]  # the last part (or the whole object): only what was filled
             if upload.upload_id is None:
                 # Keys are random, so IfNoneMatch never fires in practice: it makes "never overwrite" explicit.
                 await self._step(upload, "put_object", Bucket=self.bucket, Key=upload.key, Body=part, IfNoneMatch="*")

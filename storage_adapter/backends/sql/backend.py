@@ -25,13 +25,13 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import timedelta
 from typing import TypeVar
 
-from storage_adapter import access, locks
+from storage_adapter import access, listing, locks
 from storage_adapter.access import AccessPolicy, Grant, Grantee, Role
 from storage_adapter.backends.base import Clock, FileContext, FileReader, StorageBackend, file_context_of, utc_now
 from storage_adapter.backends.content_store import ContentStore, StoredBlob
 from storage_adapter.backends.sql import metadata, sharing
 from storage_adapter.backends.sql.content import CHUNK_SIZE, DatabaseContentStore
-from storage_adapter.backends.sql.database import Database, Mode, Tx
+from storage_adapter.backends.sql.database import Database, Durability, Mode, Tx
 from storage_adapter.backends.sql.guard import Guard
 from storage_adapter.backends.sql.migrations import migrate
 from storage_adapter.errors import OutOfRange, TooLarge
@@ -148,13 +148,14 @@ class SqlBackend(StorageBackend):
         guard = self._guard()  # with access control, ancestors leaves out unreadable ones: count them all here
         return await self._run(lambda tx: metadata.container_depth(tx, container_id, guard), Mode.SNAPSHOT)
 
-    async def list_children(self, container_id: ContainerId, extensions: frozenset[str]) -> AsyncIterator[Item]:
+    async def list_children_page(
+        self, container_id: ContainerId, extensions: frozenset[str], size: int, token: str
+    ) -> listing.Page:
         guard = self._guard()
-        children = await self._run(
-            lambda tx: metadata.list_children(tx, container_id, extensions, self.clock(), guard), Mode.SNAPSHOT
+        return await self._run(
+            lambda tx: metadata.list_children_page(tx, container_id, extensions, size, token, self.clock(), guard),
+            Mode.SNAPSHOT,
         )
-        for child in children:
-            yield child
 
     async def lookup_child(self, container_id: ContainerId, name: str) -> Item:
         guard = self._guard()
@@ -286,8 +287,13 @@ class SqlBackend(StorageBackend):
     # ---- locks ----
 
     async def update_lock(self, file_id: FileId, transition: locks.LockTransition) -> FileMeta:
+        """A lock change survives any process crash at once but does not wait for the disk (SQLite: no fsync):
+        a power loss may lose the latest ones, never a save, whose durable commit carries them to disk too."""
         guard = self._guard()
-        return await self._run(lambda tx: metadata.update_lock(tx, file_id, transition, self.clock(), guard))
+        return await self._run(
+            lambda tx: metadata.update_lock(tx, file_id, transition, self.clock(), guard),
+            durability=Durability.PROCESS_CRASH,
+        )
 
     # ---- per-user info ----
 
@@ -351,8 +357,10 @@ class SqlBackend(StorageBackend):
         """The access check of this call, made on the event loop (the principal is the call's own)."""
         return Guard(access.current_principal(), self.policy, self.capabilities.access_control)
 
-    async def _run(self, work: Callable[[Tx], T], mode: Mode = Mode.WRITE) -> T:
-        return await self._database.run(work, mode)
+    async def _run(
+        self, work: Callable[[Tx], T], mode: Mode = Mode.WRITE, durability: Durability = Durability.POWER_LOSS
+    ) -> T:
+        return await self._database.run(work, mode, durability)
 
     async def _commit(self, blob: StoredBlob, work: Callable[[Tx], tuple[FileMeta, list[str]]]) -> FileMeta:
         """Run the transaction that makes `blob` a file's contents. If it does not get as far as COMMIT, the blob

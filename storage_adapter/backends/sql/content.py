@@ -9,6 +9,8 @@ whatever the file's size; a deployment with very large files can give `SqlBacken
 Writing (`put`): the `blobs` row is committed first, then each 1 MiB chunk in a short transaction of its own
 (touching the blob, so that the garbage collector's grace period counts from the upload's latest progress),
 then the size and digest. At most about two chunks are in memory. If the chunks raise, the blob is deleted.
+None of these commits waits for the disk (`Durability.LATER_COMMIT`): the commit that makes the blob a file's
+contents does, and its flush of the database's log carries every chunk written before it.
 
 Reading (`read`): one pooled connection holds a SNAPSHOT transaction for the whole read and fetches one chunk
 row per query. The bytes therefore come from one snapshot, even if the blob is deleted meanwhile (its version
@@ -26,7 +28,7 @@ from datetime import datetime
 
 from storage_adapter.backends.base import Clock, utc_now
 from storage_adapter.backends.content_store import ContentStore, StoredBlob
-from storage_adapter.backends.sql.database import Database, Mode, RowLock, Session, Tx
+from storage_adapter.backends.sql.database import Database, Durability, Mode, RowLock, Session, Tx
 from storage_adapter.errors import NotFound
 from storage_adapter.timestamps import to_us
 
@@ -45,7 +47,8 @@ class DatabaseContentStore(ContentStore):
             lambda tx: tx.execute(
                 "INSERT INTO blobs (blob_id, chunk_size, touched_us) VALUES (?, ?, ?)",
                 (blob_id, self._chunk_size, to_us(self._clock())),
-            )
+            ),
+            durability=Durability.LATER_COMMIT,
         )
         try:
             digest = hashlib.sha256()
@@ -54,6 +57,10 @@ class DatabaseContentStore(ContentStore):
             async for chunk in chunks:
                 digest.update(chunk)
                 size += len(chunk)
+                if not pending and len(chunk) == self._chunk_size:  # the usual case: stored as it came, no copy
+                    await self._append(blob_id, seq, chunk)
+                    seq += 1
+                    continue
                 pending += chunk
                 while len(pending) >= self._chunk_size:
                     await self._append(blob_id, seq, bytes(memoryview(pending)[: self._chunk_size]))
@@ -66,7 +73,8 @@ class DatabaseContentStore(ContentStore):
                 lambda tx: tx.execute(
                     "UPDATE blobs SET size = ?, sha256 = ?, touched_us = ? WHERE blob_id = ?",
                     (blob.size, blob.sha256, to_us(self._clock()), blob_id),
-                )
+                ),
+                durability=Durability.LATER_COMMIT,
             )
         except BaseException:
             with contextlib.suppress(Exception):  # what is left is the garbage collector's
@@ -76,10 +84,10 @@ class DatabaseContentStore(ContentStore):
 
     async def _append(self, blob_id: str, seq: int, data: bytes) -> None:
         def transaction(tx: Tx) -> None:
-            tx.execute("INSERT INTO blob_chunks (blob_id, seq, data) VALUES (?, ?, ?)", (blob_id, seq, data))
+            tx.insert_with_blob("blob_chunks", ("blob_id", "seq"), (blob_id, seq), "data", data)
             tx.execute("UPDATE blobs SET touched_us = ? WHERE blob_id = ?", (to_us(self._clock()), blob_id))
 
-        await self._database.run(transaction)
+        await self._database.run(transaction, durability=Durability.LATER_COMMIT)
 
     def read(self, blob_id: str, offset: int, length: int, chunk_size: int) -> AsyncIterator[bytes]:
         return BlobChunks(self._database, blob_id, offset, length, chunk_size)
@@ -146,6 +154,9 @@ class BlobChunks:
             piece = self._row[: min(self._chunk_size, self._end - self._position)]
             self._row = self._row[len(piece) :]
             self._position += len(piece)
+            whole_row = piece.obj
+            if isinstance(whole_row, bytes) and len(piece) == len(whole_row):
+                return whole_row  # the usual case, a read from a row's start to its end: no copy
             return bytes(piece)
         except BaseException:
             await self.aclose()

@@ -18,6 +18,10 @@ Transaction kinds:
 - SNAPSHOT: a consistent read of several statements: PostgreSQL `REPEATABLE READ READ ONLY`, SQLite a deferred
   `BEGIN` (in WAL mode its first read fixes the snapshot; writers go on meanwhile).
 - AUTOCOMMIT: one statement, no transaction around it.
+
+What a WRITE transaction's COMMIT waits for is its `Durability` (see `docs/backends.md`): on disk by default;
+lock changes only as far as every process crash; blob chunks not at all, since the commit that makes a blob a
+file's contents is durable and a database's log is written in order (that commit's flush carries them too).
 """
 
 from __future__ import annotations
@@ -44,6 +48,20 @@ class Mode(enum.Enum):
     WRITE = "write"
     SNAPSHOT = "snapshot"
     AUTOCOMMIT = "autocommit"
+
+
+class Durability(enum.Enum):
+    """What the COMMIT of a WRITE transaction waits for. Both databases write their log (SQLite's WAL,
+    PostgreSQL's WAL) in commit order and a flush covers everything before it, so once a POWER_LOSS commit
+    returns, every commit before it is on disk too, whatever its own durability."""
+
+    POWER_LOSS = "power-loss"  # on disk before COMMIT returns (SQLite synchronous FULL, PostgreSQL's default)
+    # Survives a crash of any process at once (SQLite: the WAL is in the OS's page cache; PostgreSQL: unchanged,
+    # it has no level between flushed and lost on its own crash); an OS crash or power loss may lose it.
+    PROCESS_CRASH = "process-crash"
+    # Not waited for at all (SQLite synchronous NORMAL, PostgreSQL synchronous_commit off): only for rows that a
+    # later POWER_LOSS commit depends on (blob chunks before the commit that points the file at the blob).
+    LATER_COMMIT = "later-commit"
 
 
 class RowLock(enum.Enum):
@@ -75,6 +93,17 @@ _BEGIN = {
     (POSTGRES, Mode.WRITE): "BEGIN",
     (POSTGRES, Mode.SNAPSHOT): "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
 }
+
+# Set before each SQLite write transaction (the level is the connection's, so each one states its own).
+_SQLITE_SYNCHRONOUS = {
+    Durability.POWER_LOSS: "PRAGMA synchronous = FULL",
+    Durability.PROCESS_CRASH: "PRAGMA synchronous = NORMAL",  # in WAL mode: no fsync at COMMIT
+    Durability.LATER_COMMIT: "PRAGMA synchronous = NORMAL",
+}
+# Each connection's page cache, in KiB (SQLite's default is about 2 MiB). Blob chunks pass through it and are
+# not read again soon, and the metadata's hot pages are few: a small cache per pooled connection keeps the
+# service's memory low; the OS's page cache still serves what it no longer holds.
+SQLITE_CACHE_KIB = 512
 
 _SQLITE_WRITERS: dict[str, threading.Lock] = {}
 _SQLITE_WRITERS_GUARD = threading.Lock()
@@ -122,6 +151,24 @@ class Tx:
     def lock(self, strength: RowLock) -> str:
         """The clause to append to a one-table SELECT to lock its rows until the transaction ends."""
         return strength.value if self.dialect.is_postgres else ""
+
+    def insert_with_blob(
+        self, table: str, columns: Sequence[str], params: Params, blob_column: str, data: bytes
+    ) -> None:
+        """INSERT a row of `columns` = `params` whose `blob_column` is a large byte string (a blob chunk). On
+        SQLite the row is inserted with a zeroblob of that size, then filled through incremental blob I/O: a
+        parameter bound to a cached statement stays allocated until the statement runs again, so binding 1 MiB
+        chunks would keep 1 MiB per pooled connection for good."""
+        names = ", ".join([*columns, blob_column])
+        marks = ", ".join("?" * len(columns))
+        if self.dialect.is_postgres:
+            self.execute(f"INSERT INTO {table} ({names}) VALUES ({marks}, ?)", (*params, data))
+            return
+        cursor = self._connection.execute(
+            f"INSERT INTO {table} ({names}) VALUES ({marks}, zeroblob(?))", (*params, len(data))
+        )
+        with self._connection.blobopen(table, blob_column, cursor.lastrowid) as blob:
+            blob.write(data)
 
     def unless_taken(self, sql: str, params: Params = ()) -> bool:
         """Run an INSERT or UPDATE that a UNIQUE constraint may refuse (another transaction won the race for
@@ -219,11 +266,16 @@ class Database:
             with _SQLITE_WRITERS_GUARD:
                 self._writer = _SQLITE_WRITERS.setdefault(os.path.realpath(self._target), threading.Lock())
 
-    async def run(self, work: Callable[[Tx], T], mode: Mode = Mode.WRITE) -> T:
-        """Run `work` as one transaction of the given kind, in a worker thread, on a connection of its own."""
+    async def run(
+        self, work: Callable[[Tx], T], mode: Mode = Mode.WRITE, durability: Durability = Durability.POWER_LOSS
+    ) -> T:
+        """Run `work` as one transaction of the given kind, in a worker thread, on a connection of its own.
+        `durability`: what a WRITE transaction's COMMIT waits for."""
         connection = await self._acquire()
         try:
-            return await _to_end(asyncio.to_thread(_translated, lambda: self._transact(connection, work, mode)))
+            return await _to_end(
+                asyncio.to_thread(_translated, lambda: self._transact(connection, work, mode, durability))
+            )
         finally:
             self._release(connection)
 
@@ -285,6 +337,7 @@ class Database:
         connection.execute("PRAGMA busy_timeout = 30000")  # other processes' writers: wait, do not fail
         enable_wal(connection)  # readers never block the writer, nor it them
         connection.execute("PRAGMA synchronous = FULL")  # a returned write survives a power cut
+        connection.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
         connection.execute("PRAGMA foreign_keys = ON")
         return connection
 
@@ -295,8 +348,9 @@ class Database:
             return not connection.closed and connection.info.transaction_status == TransactionStatus.IDLE
         return not connection.in_transaction
 
-    def _transact(self, connection: Any, work: Callable[[Tx], T], mode: Mode) -> T:
-        """In the worker thread: BEGIN, work, COMMIT (ROLLBACK if anything fails)."""
+    def _transact(self, connection: Any, work: Callable[[Tx], T], mode: Mode, durability: Durability) -> T:
+        """In the worker thread: BEGIN, work, COMMIT (ROLLBACK if anything fails), the COMMIT waiting for what
+        `durability` asks (WRITE only: the other kinds change nothing)."""
         tx = Tx(connection, self.dialect)
         if mode is Mode.AUTOCOMMIT:
             return work(tx)
@@ -304,8 +358,12 @@ class Database:
         if writer is not None:
             writer.acquire()
         try:
+            if mode is Mode.WRITE and not self.dialect.is_postgres:
+                connection.execute(_SQLITE_SYNCHRONOUS[durability])  # outside the transaction, where it applies
             connection.execute(_BEGIN[self.dialect, mode])
             try:
+                if mode is Mode.WRITE and self.dialect.is_postgres and durability is Durability.LATER_COMMIT:
+                    connection.execute("SET LOCAL synchronous_commit TO OFF")  # this transaction only
                 result = work(tx)
                 connection.execute("COMMIT")
             except BaseException:

@@ -122,19 +122,6 @@ def own_grants(tx: Tx, item_ids: Iterable[str]) -> dict[str, list[Grant]]:
     return found
 
 
-def children_grants(tx: Tx, container_id: str) -> dict[str, list[Grant]]:
-    """The grants on each direct child of the container, in one query."""
-    rows = tx.all(
-        f"SELECT grants.item_id, {_QUALIFIED_GRANT_COLUMNS} FROM grants JOIN items ON items.id = grants.item_id "
-        "WHERE items.parent_id = ?",
-        (container_id,),
-    )
-    found: dict[str, list[Grant]] = {}
-    for row in rows:
-        found.setdefault(row[0], []).append(grant_of(row[0], row[1:]))
-    return found
-
-
 Held = frozenset[Permission] | None  # None: this adapter does not enforce (answers keep every permission)
 
 

@@ -137,11 +137,20 @@ def _grants(dialect: Dialect) -> list[str]:
     ]
 
 
+def _children_index(dialect: Dialect) -> list[str]:
+    """ListChildrenPage reads a page of a container's children, containers first, then files, each by name in
+    code-point order (UTF-8 bytes: SQLite's BINARY collation, PostgreSQL's "C"), from this index: a page costs
+    the same whatever the size of the container (`metadata.children_after`)."""
+    byte_order = ' COLLATE "C"' if dialect.is_postgres else ""
+    return [f"CREATE INDEX items_children ON items (parent_id, is_file, name{byte_order})"]
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1, "items, versions, user info, blobs and their chunks; the root container", _initial_schema, _insert_root
     ),
     Migration(2, "grants (access control); items made before it have no owner", _grants),
+    Migration(3, "an index of each container's children in listing order (ListChildrenPage)", _children_index),
 )
 
 

@@ -202,7 +202,7 @@ class GetCapabilitiesRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class Capabilities(_message.Message):
-    __slots__ = ("adapter_name", "adapter_version", "max_file_size", "max_chunk_size", "max_lock_id_length", "max_lock_ttl", "max_name_length", "containers", "version_history", "max_versions_kept", "sha256", "case_insensitive_names", "max_user_info_length", "free_name_variants", "max_container_depth", "access_control", "file_context")
+    __slots__ = ("adapter_name", "adapter_version", "max_file_size", "max_chunk_size", "max_lock_id_length", "max_lock_ttl", "max_name_length", "containers", "version_history", "max_versions_kept", "sha256", "case_insensitive_names", "max_user_info_length", "free_name_variants", "max_container_depth", "access_control", "file_context", "paged_listing")
     ADAPTER_NAME_FIELD_NUMBER: _ClassVar[int]
     ADAPTER_VERSION_FIELD_NUMBER: _ClassVar[int]
     MAX_FILE_SIZE_FIELD_NUMBER: _ClassVar[int]
@@ -220,6 +220,7 @@ class Capabilities(_message.Message):
     MAX_CONTAINER_DEPTH_FIELD_NUMBER: _ClassVar[int]
     ACCESS_CONTROL_FIELD_NUMBER: _ClassVar[int]
     FILE_CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    PAGED_LISTING_FIELD_NUMBER: _ClassVar[int]
     adapter_name: str
     adapter_version: str
     max_file_size: int
@@ -237,7 +238,8 @@ class Capabilities(_message.Message):
     max_container_depth: int
     access_control: bool
     file_context: bool
-    def __init__(self, adapter_name: _Optional[str] = ..., adapter_version: _Optional[str] = ..., max_file_size: _Optional[int] = ..., max_chunk_size: _Optional[int] = ..., max_lock_id_length: _Optional[int] = ..., max_lock_ttl: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., max_name_length: _Optional[int] = ..., containers: _Optional[bool] = ..., version_history: _Optional[bool] = ..., max_versions_kept: _Optional[int] = ..., sha256: _Optional[bool] = ..., case_insensitive_names: _Optional[bool] = ..., max_user_info_length: _Optional[int] = ..., free_name_variants: _Optional[bool] = ..., max_container_depth: _Optional[int] = ..., access_control: _Optional[bool] = ..., file_context: _Optional[bool] = ...) -> None: ...
+    paged_listing: bool
+    def __init__(self, adapter_name: _Optional[str] = ..., adapter_version: _Optional[str] = ..., max_file_size: _Optional[int] = ..., max_chunk_size: _Optional[int] = ..., max_lock_id_length: _Optional[int] = ..., max_lock_ttl: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., max_name_length: _Optional[int] = ..., containers: _Optional[bool] = ..., version_history: _Optional[bool] = ..., max_versions_kept: _Optional[int] = ..., sha256: _Optional[bool] = ..., case_insensitive_names: _Optional[bool] = ..., max_user_info_length: _Optional[int] = ..., free_name_variants: _Optional[bool] = ..., max_container_depth: _Optional[int] = ..., access_control: _Optional[bool] = ..., file_context: _Optional[bool] = ..., paged_listing: _Optional[bool] = ...) -> None: ...
 
 class StatFileRequest(_message.Message):
     __slots__ = ("file_id",)
@@ -442,6 +444,26 @@ class ListChildrenRequest(_message.Message):
     container_id: str
     file_extensions: _containers.RepeatedScalarFieldContainer[str]
     def __init__(self, container_id: _Optional[str] = ..., file_extensions: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ListChildrenPageRequest(_message.Message):
+    __slots__ = ("container_id", "file_extensions", "page_size", "page_token")
+    CONTAINER_ID_FIELD_NUMBER: _ClassVar[int]
+    FILE_EXTENSIONS_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    container_id: str
+    file_extensions: _containers.RepeatedScalarFieldContainer[str]
+    page_size: int
+    page_token: str
+    def __init__(self, container_id: _Optional[str] = ..., file_extensions: _Optional[_Iterable[str]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListChildrenPageResponse(_message.Message):
+    __slots__ = ("items", "next_page_token")
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    items: _containers.RepeatedCompositeFieldContainer[Item]
+    next_page_token: str
+    def __init__(self, items: _Optional[_Iterable[_Union[Item, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class CreateContainerRequest(_message.Message):
     __slots__ = ("parent_container_id", "name")

@@ -125,6 +125,11 @@ class StorageServiceStub:
                 request_serializer=wopi_dot_storage_dot_v1_dot_storage__pb2.ListChildrenRequest.SerializeToString,
                 response_deserializer=wopi_dot_storage_dot_v1_dot_storage__pb2.Item.FromString,
                 _registered_method=True)
+        self.ListChildrenPage = channel.unary_unary(
+                '/wopi.storage.v1.StorageService/ListChildrenPage',
+                request_serializer=wopi_dot_storage_dot_v1_dot_storage__pb2.ListChildrenPageRequest.SerializeToString,
+                response_deserializer=wopi_dot_storage_dot_v1_dot_storage__pb2.ListChildrenPageResponse.FromString,
+                _registered_method=True)
         self.CreateContainer = channel.unary_unary(
                 '/wopi.storage.v1.StorageService/CreateContainer',
                 request_serializer=wopi_dot_storage_dot_v1_dot_storage__pb2.CreateContainerRequest.SerializeToString,
@@ -369,8 +374,37 @@ class StorageServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListChildren(self, request, context):
-        """The direct children of a container, streamed in no particular order, each item once. Files may be
-        filtered by extension. A listing reflects a state of the container at some moment during the call.
+        """The direct children of a container, each item once, streamed in the order of ListChildrenPage (a caller
+        must not rely on it: an adapter that predates ListChildrenPage streams in no particular order). Files may
+        be filtered by extension. The stream is read from storage one page at a time, so it makes the promise of
+        paging through ListChildrenPage: an item added or removed during the call may or may not be listed, no item
+        is listed twice, and an item present throughout is listed. Prefer ListChildrenPage: it bounds the cost of
+        one call, where this stream costs as much as the whole folder.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListChildrenPage(self, request, context):
+        """One page of the direct children of a container: `Capabilities.paged_listing` says whether it works
+        (UNIMPLEMENTED without it, as from an adapter that predates it; a caller then reads at most one page's
+        worth of ListChildren and tells its user there may be more).
+
+        Order: containers first, then files, each by name in Unicode code-point order (the order of UTF-8 bytes;
+        not a locale's order, and case-sensitive). A page never costs more than a bounded amount of work, however
+        large the container: at most `page_size` items, read from an index in that order. An adapter may answer a
+        page SHORTER than `page_size`, even empty, with a non-empty `next_page_token` (it examined its bound of
+        children, most of them filtered out by `file_extensions` or unreadable by the principal): a caller keeps
+        asking until `next_page_token` is empty, which means the last page.
+
+        Consistency, while a caller pages through a container that changes: no item is listed twice, and an item
+        present (under the same name) from the first page to the last is listed; an item added, removed or renamed
+        meanwhile may or may not be. Each item carries its state when its page was read.
+
+        NOT_FOUND if the container does not exist or the principal may not read it (needs read; children it may
+        not read are left out, and a token never reveals their names). INVALID_ARGUMENT (BadRequest naming the
+        field) for a negative `page_size`, one above 1000, a `page_token` that this RPC did not hand out for this
+        container, or a malformed `file_extensions` entry.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -587,6 +621,11 @@ def add_StorageServiceServicer_to_server(servicer, server):
                     servicer.ListChildren,
                     request_deserializer=wopi_dot_storage_dot_v1_dot_storage__pb2.ListChildrenRequest.FromString,
                     response_serializer=wopi_dot_storage_dot_v1_dot_storage__pb2.Item.SerializeToString,
+            ),
+            'ListChildrenPage': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListChildrenPage,
+                    request_deserializer=wopi_dot_storage_dot_v1_dot_storage__pb2.ListChildrenPageRequest.FromString,
+                    response_serializer=wopi_dot_storage_dot_v1_dot_storage__pb2.ListChildrenPageResponse.SerializeToString,
             ),
             'CreateContainer': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateContainer,
@@ -1136,6 +1175,33 @@ class StorageService:
             '/wopi.storage.v1.StorageService/ListChildren',
             wopi_dot_storage_dot_v1_dot_storage__pb2.ListChildrenRequest.SerializeToString,
             wopi_dot_storage_dot_v1_dot_storage__pb2.Item.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListChildrenPage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wopi.storage.v1.StorageService/ListChildrenPage',
+            wopi_dot_storage_dot_v1_dot_storage__pb2.ListChildrenPageRequest.SerializeToString,
+            wopi_dot_storage_dot_v1_dot_storage__pb2.ListChildrenPageResponse.FromString,
             options,
             channel_credentials,
             insecure,
