@@ -21,21 +21,10 @@ import grpc
 
 from wopi_proto.storage_v1 import storage_pb2 as pb
 from wopi_proto.storage_v1 import storage_pb2_grpc as pb_grpc
+from wopi_wire import DATA_TAG, only_data, varint
 
 FILE_TAG = b"\x0a"  # ReadFileResponse.file: field 1, length-delimited
-DATA_TAG = b"\x12"  # `data` of ReadFileResponse, WriteFileRequest and CreateFileRequest: field 2, length-delimited
-_DATA_TAG_BYTE = DATA_TAG[0]
 SERVICE = "wopi.storage.v1.StorageService"
-
-
-def varint(value: int) -> bytes:
-    """`value` (not negative) as a protobuf base-128 varint."""
-    out = bytearray()
-    while value > 0x7F:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
 
 
 def read_response(data: bytes | bytearray | memoryview, file: bytes | None = None) -> bytes:
@@ -52,22 +41,6 @@ def read_response(data: bytes | bytearray | memoryview, file: bytes | None = Non
 def serialize_read_response(message: bytes | pb.ReadFileResponse) -> bytes:
     """ReadFile's response serializer: messages that `read_response` encoded pass as they are."""
     return message if isinstance(message, bytes) else message.SerializeToString()
-
-
-def only_data(raw: bytes) -> tuple[int, int] | None:
-    """Where the data is, (start, end), when `raw` is exactly one `data` field (field 2) and nothing else; else
-    None (the caller then parses it with the generated class)."""
-    if not raw or raw[0] != _DATA_TAG_BYTE:
-        return None
-    length, shift, position = 0, 0, 1
-    while position < len(raw) and shift < 64:
-        byte = raw[position]
-        position += 1
-        length |= (byte & 0x7F) << shift
-        if not byte & 0x80:
-            return (position, position + length) if position + length == len(raw) else None
-        shift += 7
-    return None
 
 
 @dataclass(frozen=True, slots=True)

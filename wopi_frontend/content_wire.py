@@ -15,19 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from wopi_proto.storage_v1 import storage_pb2 as pb
-
-DATA_TAG = b"\x12"  # field 2, length-delimited
-_DATA_TAG_BYTE = DATA_TAG[0]
-
-
-def varint(value: int) -> bytes:
-    """`value` (not negative) as a protobuf base-128 varint."""
-    out = bytearray()
-    while value > 0x7F:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
+from wopi_wire import DATA_TAG, only_data, varint
 
 
 def data_message(pieces: Sequence[bytes | memoryview]) -> bytes:
@@ -39,21 +27,6 @@ def data_message(pieces: Sequence[bytes | memoryview]) -> bytes:
 def serialize_request(message: bytes | Any) -> bytes:
     """WriteFile's and CreateFile's request serializer: messages that `data_message` encoded pass as they are."""
     return message if isinstance(message, bytes) else message.SerializeToString()  # type: ignore[no-any-return]
-
-
-def only_data(raw: bytes) -> tuple[int, int] | None:
-    """Where the data is, (start, end), when `raw` is exactly one `data` field (field 2) and nothing else."""
-    if not raw or raw[0] != _DATA_TAG_BYTE:
-        return None
-    length, shift, position = 0, 0, 1
-    while position < len(raw) and shift < 64:
-        byte = raw[position]
-        position += 1
-        length |= (byte & 0x7F) << shift
-        if not byte & 0x80:
-            return (position, position + length) if position + length == len(raw) else None
-        shift += 7
-    return None
 
 
 def read_response(raw: bytes) -> pb.ReadFileResponse | memoryview:
