@@ -8,7 +8,7 @@ PORT ?= 8080
 .PHONY: install system-deps benchmark-deps run test check lint generate check-generated benchmark clean
 
 # Debian packages the tests need: real servers, not mocks (PostgreSQL for the sql backend, Chromium for the
-# browser tests).
+# browser tests, wrk for the test that the benchmark loads send what they say: tests/benchmarks).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # The virtual environment, rebuilt when pyproject.toml changes.
@@ -24,6 +24,7 @@ system-deps:
 	@missing=""; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	command -v wrk >/dev/null || missing="$$missing wrk"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \

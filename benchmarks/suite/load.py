@@ -41,7 +41,9 @@ def _script(requests: list[Request]) -> str:
     """A wrk script that sends `requests` in turn, round-robin, on every connection."""
     lines = ["local requests = {}"]
     for index, request in enumerate(requests, 1):
-        headers = ", ".join(f"[{_lua_string(name)}] = {_lua_string(value)}" for name, value in request.headers)
+        # `[ [==[name]==] ]`: the spaces matter, since `[[` would open a long string of its own (and wrk, finding
+        # its script broken, would send its default request instead: GET of the base URL).
+        headers = ", ".join(f"[ {_lua_string(name)} ] = {_lua_string(value)}" for name, value in request.headers)
         lines.append(f"local headers_{index} = {{{headers}}}")
         if request.body_file is not None:
             lines.append(f'local file_{index} = io.open({_lua_string(str(request.body_file))}, "rb")')
@@ -83,6 +85,8 @@ def wrk(base_url: str, requests: list[Request], seconds: float, connections: int
             check=True,
         )
     output = result.stdout
+    if result.stderr.strip():  # wrk reports a script it cannot run there, and then runs without it
+        raise RuntimeError(f"wrk could not run its script: {result.stderr.strip()[:500]}")
     for failure in (r"Non-2xx or 3xx responses: (\d+)", r"Socket errors: (.*)"):
         if found := re.search(failure, output):
             where = requests[0].path.split("?")[0]  # never the access token in the query

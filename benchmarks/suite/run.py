@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import shutil
 import signal
 import subprocess
@@ -153,6 +154,9 @@ def run_rounds(
         for operation in planned:
             targets = [target for key, target in loads if key == operation.key]
             for target in targets if number % 2 == 0 else targets[::-1]:
+                # Nothing left for the kernel to write back from the load before (a 100 MiB upload leaves dirty
+                # pages for seconds): their writeback would make this load's fsyncs wait for another's bytes.
+                os.sync()
                 try:
                     measured = loads[operation.key, target]()
                 except (
@@ -204,7 +208,8 @@ def markdown(
         "same file. The ratio column divides a backend's figure by the ceiling named (same connection count).",
         f"- Request loads: wrk, one thread, {args.seconds:g} s each; transfers of one large file: curl. "
         f"Medians of {args.rounds} round(s); in each round every load runs once on every ceiling and backend, "
-        "in an order that flips every round. p50/p99 are per request, from wrk's latency distribution.",
+        "in an order that flips every round, each after a `sync` (no dirty pages of the load before). p50/p99 are "
+        "per request, from wrk's latency distribution.",
         "- PutFile loads write under a WOPI lock taken beforehand (16 files, one lock id, round-robin over 16 "
         "connections). **Lock + PutFile** is an editor's save loop on one connection: LOCK (a refresh, same lock "
         "id) then PutFile 10 KiB under it, over and over; req/s counts each of the two requests (saves/s is "
