@@ -43,10 +43,13 @@ def wait_until_serving(
 class AdapterProcess:
     """`wopi-storage --backend BACKEND --root ROOT --listen 127.0.0.1:PORT`, started and stopped by PID."""
 
-    def __init__(self, backend: str, root: Path, log_path: Path, extra_args: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, backend: str, root: Path, log_path: Path, extra_args: tuple[str, ...] = (), *, listen: str | None = None
+    ) -> None:
+        """`listen`: where to listen instead of a free loopback port, e.g. `unix:PATH` (then `port` is unused)."""
         self.secret = secrets.token_urlsafe(24)
         self.port = free_port()
-        self.target = f"127.0.0.1:{self.port}"
+        self.target = listen or f"127.0.0.1:{self.port}"
         self.log_path = log_path
         self.args = [
             sys.executable,

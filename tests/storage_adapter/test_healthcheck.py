@@ -132,9 +132,9 @@ def test_probe_target(listen: str, target: str) -> None:
 
 def test_an_adapter_on_a_unix_socket_is_probed_there(tmp_path: Path) -> None:
     socket_dir = Path(tempfile.mkdtemp(prefix="wopi-sock-"))  # short: a socket path is at most 107 bytes
-    adapter = AdapterProcess("filesystem", tmp_path / "root", tmp_path / "adapter.log")
-    adapter.target = f"unix:{socket_dir / 'storage.sock'}"
-    adapter.args[adapter.args.index("--listen") + 1] = adapter.target
+    adapter = AdapterProcess(
+        "filesystem", tmp_path / "root", tmp_path / "adapter.log", listen=f"unix:{socket_dir / 'storage.sock'}"
+    )
     try:
         with adapter:
             for result in (run_healthcheck(adapter.target), run_healthcheck(WOPI_STORAGE_LISTEN=adapter.target)):

@@ -75,9 +75,9 @@ def test_calls_without_the_secret_are_refused(adapter: AdapterProcess) -> None:
 def test_a_unix_socket_serves_the_same_service_and_still_needs_the_secret(tmp_path: Path) -> None:
     """`--listen unix:PATH` (what `wopi-host run` uses): health, the secret check, and contents both ways."""
     socket_dir = Path(tempfile.mkdtemp(prefix="wopi-sock-"))  # short: a socket path is at most 107 bytes
-    adapter = AdapterProcess("filesystem", tmp_path / "root", tmp_path / "adapter.log")
-    adapter.target = f"unix:{socket_dir / 'storage.sock'}"
-    adapter.args[adapter.args.index("--listen") + 1] = adapter.target
+    adapter = AdapterProcess(
+        "filesystem", tmp_path / "root", tmp_path / "adapter.log", listen=f"unix:{socket_dir / 'storage.sock'}"
+    )
     try:
         with adapter, grpc.insecure_channel(adapter.target) as channel:
             health = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=10)
