@@ -142,21 +142,24 @@ def read_page(
     container_id: str,
     token: PageToken | None,
     size: int,
-    resolve: Callable[[Skipped], ChildKey | None],
+    resolve: Callable[[str], ChildKey | None],
     children_after: Callable[[ChildKey | None, int], Sequence[Child[RowT]]],
     shown: Callable[[Sequence[Child[RowT]]], Sequence[Item | None]],
 ) -> Page:
     """One page, examining at most `examined_limit(size)` children.
 
-    `resolve`: the key of the child a token's `Skipped` names if it is still in the container under that name
-    (`name_digest`), else None. `children_after(key, limit)`: at most `limit` children after `key` (None: from
-    the start), in key order. `shown(children)`: for each, the item the principal sees, or None to leave it out.
+    `resolve(item_id)`: where that child of the container stands now, None if it is no longer in it (a token's
+    `Skipped` child is resumed after only if it still has the name of its `name_digest`).
+    `children_after(key, limit)`: at most `limit` children after `key` (None: from the start), in key order.
+    `shown(children)`: for each, the item the principal sees, or None to leave it out.
     """
     listed = token.listed if token is not None else None  # the last key the principal has seen listed
     cursor = listed
     if token is not None and token.skipped is not None:
-        resumed = resolve(token.skipped)
-        if resumed is not None and (listed is None or resumed > listed):
+        left_out = token.skipped
+        resumed = resolve(left_out.item_id)
+        still_named = resumed is not None and name_digest(left_out.item_id, resumed[1]) == left_out.digest
+        if resumed is not None and still_named and (listed is None or resumed > listed):
             cursor = resumed
     budget = examined_limit(size)
     items: list[Item] = []
@@ -177,6 +180,21 @@ def read_page(
         if len(items) == size or budget <= 0:
             left_out = Skipped.of(skipped.item_id, skipped.key[1]) if skipped is not None else None
             return Page(items, PageToken(container_id, listed, left_out).encode())
+
+
+def in_key_order(
+    after: ChildKey | None, limit: int, fetch: Callable[[int, str | None, int], Sequence[RowT]]
+) -> list[RowT]:
+    """At most `limit` rows after `after` (None: from the first) in `ChildKey` order, read as two ranges of an
+    index on (parent, is_file, name): containers, then files. `fetch(is_file, after_name, limit)`: at most
+    `limit` children of that kind by name, after `after_name` (None: from the first of the kind). (A row
+    comparison across both kinds would not use the index as well on every database.)"""
+    kind, name = after if after is not None else (0, None)
+    rows: list[RowT] = []
+    for is_file in (0, 1):
+        if is_file >= kind and len(rows) < limit:
+            rows += fetch(is_file, name if is_file == kind else None, limit - len(rows))
+    return rows
 
 
 def as_child(item: Item) -> Child[Item]:

@@ -113,13 +113,9 @@ class MemoryBackend(StorageBackend):
         in_container = (item for (parent, _), item in self._names.items() if parent == container_id)
         children = sorted((listing.as_child(self._current(item)) for item in in_container), key=lambda child: child.key)
 
-        def resolve(skipped: listing.Skipped) -> listing.ChildKey | None:
-            item = self._files.get(FileId(skipped.item_id)) or self._containers.get(ContainerId(skipped.item_id))
-            if item is None or item.parent_id != container_id:
-                return None
-            if listing.name_digest(skipped.item_id, item.name) != skipped.digest:
-                return None
-            return listing.item_key(item)
+        def resolve(item_id: str) -> listing.ChildKey | None:
+            item = self._files.get(FileId(item_id)) or self._containers.get(ContainerId(item_id))
+            return listing.item_key(item) if item is not None and item.parent_id == container_id else None
 
         def children_after(key: listing.ChildKey | None, limit: int) -> list[listing.Child[Item]]:
             start = 0 if key is None else bisect.bisect_right([child.key for child in children], key)

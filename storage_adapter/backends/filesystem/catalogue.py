@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from storage_adapter import listing
 from storage_adapter.access import Grant, Grantee, GranteeKind, Role
 from storage_adapter.backends.catalogue_row import CatalogueRow
 from storage_adapter.backends.sqlite_wal import enable_wal
@@ -438,19 +439,16 @@ class Catalogue:
     def children_after(self, parent_id: str, after: tuple[int, str] | None, limit: int) -> list[Node]:
         """At most `limit` children in listing order (containers, then files, each by name), after the child at
         `after` (is_file, name), or from the first (None): each kind one range of the index `nodes_children`."""
-        kind, name = after if after is not None else (0, None)
-        nodes: list[Node] = []
-        for is_file in (0, 1):
-            if is_file < kind or len(nodes) >= limit:
-                continue
-            past = " AND name > ?" if is_file == kind and name is not None else ""
-            parameters = (parent_id, is_file, *((name,) if past else ()), limit - len(nodes))
+
+        def fetch(is_file: int, name: str | None, count: int) -> list[Node]:
+            past = "" if name is None else " AND name > ?"
             rows = self._db.execute(
                 f"SELECT {_NODE_COLUMNS} FROM nodes WHERE parent_id = ? AND is_file = ?{past} ORDER BY name LIMIT ?",
-                parameters,
+                (parent_id, is_file, *(() if name is None else (name,)), count),
             )
-            nodes += [_to_node(row) for row in rows]
-        return nodes
+            return [_to_node(row) for row in rows]
+
+        return listing.in_key_order(after, limit, fetch)
 
     def grants_of_items(self, item_ids: list[str]) -> dict[str, list[Grant]]:
         """The grants on each of the given items (one page of a listing), by item id: one query."""

@@ -165,13 +165,9 @@ class Sections:
         parent, folder = self.tree.listed_folder(parent)
         now = self.clock()
 
-        def resolve(skipped: listing.Skipped) -> listing.ChildKey | None:
-            node = self.catalogue.get(skipped.item_id)
-            if node is None or node.parent_id != parent.id:
-                return None
-            if listing.name_digest(node.id, node.name) != skipped.digest:
-                return None
-            return listing.key_of(node.is_file, node.name)
+        def resolve(item_id: str) -> listing.ChildKey | None:
+            node = self.catalogue.get(item_id)
+            return listing.key_of(node.is_file, node.name) if node is not None and node.parent_id == parent.id else None
 
         def children_after(key: listing.ChildKey | None, limit: int) -> list[listing.Child[Node]]:
             nodes = self.catalogue.children_after(parent.id, key, limit)

@@ -192,11 +192,9 @@ def list_children_page(
     checked = guard.container(tx, container_id, "ListChildren")
     after = listing.decode_token(token, container_id)
 
-    def resolve(skipped: listing.Skipped) -> listing.ChildKey | None:
-        row = tx.one("SELECT is_file, name FROM items WHERE id = ? AND parent_id = ?", (skipped.item_id, container_id))
-        if row is None or listing.name_digest(skipped.item_id, row[1]) != skipped.digest:
-            return None
-        return listing.key_of(bool(row[0]), row[1])
+    def resolve(item_id: str) -> listing.ChildKey | None:
+        row = tx.one("SELECT is_file, name FROM items WHERE id = ? AND parent_id = ?", (item_id, container_id))
+        return None if row is None else listing.key_of(bool(row[0]), row[1])
 
     def shown(batch: Sequence[listing.Child[ItemRow]]) -> list[Item | None]:
         rows = [child.row for child in batch if listing.wanted(child.row.is_file, child.row.name, extensions)]
@@ -219,23 +217,20 @@ def list_children_page(
 def children_after(
     tx: Tx, container_id: ContainerId, key: listing.ChildKey | None, limit: int
 ) -> list[listing.Child[ItemRow]]:
-    """At most `limit` children after `key` (None: from the first) in listing order: containers by name, then
-    files by name, each kind one range of the index `items_children` (a row comparison across the two kinds
-    would not use it as well on both databases)."""
+    """At most `limit` children after `key` (None: from the first) in listing order, from the index
+    `items_children` (`listing.in_key_order`), names compared by code point on PostgreSQL too."""
     byte_order = ' COLLATE "C"' if tx.dialect.is_postgres else ""
-    kind, name = key if key is not None else (0, None)
-    rows: list[tuple[object, ...]] = []
-    for is_file in (0, 1):
-        if is_file < kind or len(rows) >= limit:
-            continue
-        after_name = name if is_file == kind else None
-        condition = "" if after_name is None else f" AND name{byte_order} > ?"
-        rows += tx.all(
+
+    def fetch(is_file: int, name: str | None, count: int) -> list[ItemRow]:
+        condition = "" if name is None else f" AND name{byte_order} > ?"
+        rows = tx.all(
             f"SELECT {ITEM_COLUMNS} FROM items WHERE parent_id = ? AND is_file = ?{condition} "
             f"ORDER BY name{byte_order} LIMIT ?",
-            (container_id, is_file, *(() if after_name is None else (after_name,)), limit - len(rows)),
+            (container_id, is_file, *(() if name is None else (name,)), count),
         )
-    children = [ItemRow.of(row) for row in rows]
+        return [ItemRow.of(row) for row in rows]
+
+    children = listing.in_key_order(key, limit, fetch)
     return [listing.Child(listing.key_of(child.is_file, child.name), child.id, child) for child in children]
 
 
