@@ -115,7 +115,7 @@ def test_second_concurrent_put_file_is_503_with_retry_after(wopi_host: WopiHost,
     """While one PutFile of a file is being received, another PutFile of the same file waits briefly, then gets
     503 with Retry-After and stores nothing; the first then completes."""
     file = open_file(wopi_host, file_name)
-    first_body = b"x" * (256 * 1024)
+    first_body = b"x" * (3 * 1024 * 1024)  # more than storage gathers before it starts a temp file (2 MiB)
     staging = wopi_host.documents / ".wopi-storage" / "tmp"
     earlier = set(staging.iterdir())
     with connect(wopi_host) as first:

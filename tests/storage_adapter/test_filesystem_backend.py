@@ -23,6 +23,7 @@ from storage_adapter import access, locks
 from storage_adapter.access import AccessPolicy, Grantee, GranteeKind, Role, UnownedAccess
 from storage_adapter.backends.filesystem import FilesystemBackend
 from storage_adapter.backends.filesystem.catalogue import MIGRATIONS
+from storage_adapter.backends.filesystem.streams import WRITE_BATCH_BYTES
 from storage_adapter.errors import (
     ContainerNotEmpty,
     InvalidArgument,
@@ -543,23 +544,32 @@ def test_a_failed_write_leaves_the_old_contents_and_no_temp_file(tmp_path: Path)
     run(test, tmp_path)
 
 
-def test_a_wrong_lock_fails_before_the_upload_and_changes_nothing(tmp_path: Path) -> None:
+def test_a_wrong_lock_fails_before_a_long_upload_and_changes_nothing(tmp_path: Path) -> None:
+    """A save that fits in one batch is checked once, at its commit; a longer one is refused before more than
+    that first batch is received (WRITE_BATCH_BYTES), so a refused 100 MiB upload is not read to its end."""
+
     async def test(backend: FilesystemBackend) -> None:
         meta = await create(backend, "a.txt", b"old")
         await backend.lock(meta.file_id, LockId("L1"), timedelta(minutes=30), ALICE)
-        consumed: list[bytes] = []
+        consumed: list[int] = []
 
-        async def tracked() -> AsyncIterator[bytes]:
-            consumed.append(b"x")
-            yield b"x"
+        async def tracked(size: int) -> AsyncIterator[bytes]:
+            piece = b"x" * (64 * 1024)
+            for _ in range(size // len(piece)):
+                consumed.append(len(piece))
+                yield piece
 
-        with pytest.raises(LockConflict):
-            await backend.write_file(meta.file_id, Preconditions(lock_id="L2"), tracked(), BOB)
-        assert consumed == []
+        short, long = 64 * 1024, 16 * WRITE_BATCH_BYTES
+        for size in (short, long):
+            consumed.clear()
+            with pytest.raises(LockConflict):
+                await backend.write_file(meta.file_id, Preconditions(lock_id="L2"), tracked(size), BOB)
+            assert sum(consumed) <= WRITE_BATCH_BYTES + 64 * 1024
         unlocked_only = Preconditions(when_unlocked=WhenUnlocked.REQUIRE_EMPTY)
         await backend.unlock(meta.file_id, LockId("L1"))
-        with pytest.raises(LockConflict):
-            await backend.write_file(meta.file_id, unlocked_only, tracked(), BOB)
+        for size in (short, long):
+            with pytest.raises(LockConflict):
+                await backend.write_file(meta.file_id, unlocked_only, tracked(size), BOB)
         assert (tmp_path / "a.txt").read_bytes() == b"old" and leftovers(tmp_path) == []
 
     run(test, tmp_path)

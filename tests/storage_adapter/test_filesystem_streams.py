@@ -103,3 +103,17 @@ def test_over_the_limit_is_too_large_and_leaves_nothing(tmp_path: Path) -> None:
     with pytest.raises(TooLarge):
         asyncio.run(StagedFile.receive(tmp_path, pieces(os.urandom(3 * WRITE_BATCH_BYTES), MIB), WRITE_BATCH_BYTES))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_upload_of_one_batch_is_written_in_one_thread_hop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    hops: list[str] = []
+    to_thread = asyncio.to_thread
+
+    async def counted(function, /, *args, **kwargs):  # type: ignore[no-untyped-def]
+        hops.append(function.__name__)
+        return await to_thread(function, *args, **kwargs)
+
+    monkeypatch.setattr(streams.asyncio, "to_thread", counted)
+    contents = os.urandom(WRITE_BATCH_BYTES - 1)
+    staged = asyncio.run(StagedFile.receive(tmp_path, pieces(contents, 64 * 1024), 0))
+    assert hops == ["_finish"] and staged.path.read_bytes() == contents

@@ -256,7 +256,8 @@ from wopi_proto.storage_v1 import storage_pb2 as pb, storage_pb2_grpc
 target, secret, file_id, user_id = sys.argv[1:]
 def messages():
     yield pb.WriteFileRequest(header=pb.WriteFileHeader(file_id=file_id))
-    yield pb.WriteFileRequest(data=b"partial write " * 64)
+    for _ in range(40):  # 2.5 MiB: more than the backend gathers before it starts writing a temp file
+        yield pb.WriteFileRequest(data=b"partial write " * 4681)
     threading.Event().wait()  # never ends the stream
 channel = grpc.insecure_channel(target)
 stub = storage_pb2_grpc.StorageServiceStub(channel)

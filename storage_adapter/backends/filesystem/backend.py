@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -33,6 +33,7 @@ from storage_adapter.backends.base import Clock, FileContext, FileReader, Storag
 from storage_adapter.backends.filesystem.inline import InlineReads
 from storage_adapter.backends.filesystem.sections import Sections
 from storage_adapter.backends.filesystem.streams import StagedFile
+from storage_adapter.backends.uploads import checked_when_long
 from storage_adapter.errors import Unsupported
 from storage_adapter.types import (
     Capabilities,
@@ -153,8 +154,8 @@ class FilesystemBackend(StorageBackend):
     async def write_file(
         self, file_id: FileId, preconditions: Preconditions, chunks: AsyncIterator[bytes], principal: Principal
     ) -> FileMeta:
-        await self._read(Sections.check_preconditions, file_id, preconditions)  # fail early, before the upload
-        staged = await StagedFile.receive(self._sections.state.tmp, chunks, self.capabilities.max_file_size)
+        check = functools.partial(self._read, Sections.check_preconditions, file_id, preconditions)
+        staged = await self._receive(chunks, check)
         return await self._commit(staged, self._sections.commit_write, file_id, preconditions, principal)
 
     async def create_file(
@@ -166,8 +167,8 @@ class FilesystemBackend(StorageBackend):
         *,
         use_free_variant: bool = False,
     ) -> FileMeta:
-        await self._read(Sections.check_create, container_id, name, use_free_variant)  # fail early
-        staged = await StagedFile.receive(self._sections.state.tmp, chunks, self.capabilities.max_file_size)
+        check = functools.partial(self._read, Sections.check_create, container_id, name, use_free_variant)
+        staged = await self._receive(chunks, check)
         return await self._commit(staged, self._sections.commit_create, container_id, name, principal, use_free_variant)
 
     async def rename_file(
@@ -250,6 +251,11 @@ class FilesystemBackend(StorageBackend):
     async def _atomic(self, section: Callable[..., T], *args: Any, durable: bool = True) -> T:
         async with self._lock:
             return await asyncio.to_thread(self._sections.run, section, *args, durable=durable)
+
+    async def _receive(self, chunks: AsyncIterator[bytes], check: Callable[[], Awaitable[object]]) -> StagedFile:
+        """An upload into a temp file (streams.py), checked first if it is long (uploads.py)."""
+        upload = checked_when_long(chunks, check)
+        return await StagedFile.receive(self._sections.state.tmp, upload, self.capabilities.max_file_size)
 
     async def _commit(self, staged: StagedFile, section: Callable[..., T], *args: Any) -> T:
         """Run a commit section that consumes `staged`; the temp file is removed whatever happens."""

@@ -47,9 +47,9 @@ class Fingerprint:
 class StagedFile:
     """New contents received into `tmp/`, fsync'd, waiting to be moved (or linked) into the tree."""
 
-    def __init__(self, path: Path, fd: int) -> None:
-        self.path = path
-        self._fd: int | None = fd
+    def __init__(self, path: Path) -> None:
+        self.path = path  # created by the first batch's thread: nothing is on disk before
+        self._fd: int | None = None
         self._digest = hashlib.sha256()
         self.size = 0
         self.sha256 = b""
@@ -61,10 +61,13 @@ class StagedFile:
         """Stream `chunks` into a new temp file. If the chunks raise (or the limit is passed), the temp file is
         removed and the error propagates: nothing is left behind.
 
-        A thread writes (and hashes) while the next chunks arrive: a chunk goes to the thread at once when it is
-        idle, else waits with those that came meanwhile for the thread's next hop (at most WRITE_BATCH_BYTES
-        gathered). So a slow upload is written as it comes, and a fast one takes few hops."""
-        staged = await asyncio.to_thread(cls._create, tmp_dir)
+        The first batch is gathered whole (WRITE_BATCH_BYTES, or the upload if it is smaller): an upload that
+        fits in it is created, written, hashed and fsync'd in one thread hop, which is what an editor's save is.
+        From then on a thread writes (and hashes) while the next chunks arrive: a chunk goes to the thread at
+        once when it is idle, else waits with those that came meanwhile for the thread's next hop (at most
+        WRITE_BATCH_BYTES gathered). So a slow upload is written as it comes, and a fast one takes few hops."""
+        staged = cls(tmp_dir / secrets.token_hex(16))
+        started = False  # a batch was handed to a thread (which creates the file with it)
         # The thread's work in progress. Awaited through a shield: a cancelled upload must not close the descriptor
         # while a thread still writes to it (the temp file is removed once the thread is done).
         writing: asyncio.Future[None] | None = None
@@ -77,6 +80,10 @@ class StagedFile:
                     raise TooLarge(f"the contents are larger than {max_size} bytes")
                 batch.append(chunk)
                 batched += len(chunk)
+                if not started:
+                    if batched < WRITE_BATCH_BYTES:
+                        continue
+                    started = True
                 if writing is not None and (writing.done() or batched >= WRITE_BATCH_BYTES):
                     await asyncio.shield(writing)  # its error, if any, is raised here
                     writing = None
@@ -107,14 +114,9 @@ class StagedFile:
             raise
         return staged
 
-    @classmethod
-    def _create(cls, tmp_dir: Path) -> StagedFile:
-        path = tmp_dir / secrets.token_hex(16)
-        # 0o666 & umask, as any program would create a document (mkstemp's 0o600 would hide it from others).
-        return cls(path, os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666))
-
     def _write(self, batch: Sequence[bytes]) -> None:
-        assert self._fd is not None
+        if self._fd is None:  # the first batch: 0o666 & umask, as any program would create a document
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666)
         for chunk in batch:
             self._digest.update(chunk)
             view = memoryview(chunk)

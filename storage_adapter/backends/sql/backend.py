@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import timedelta
@@ -34,6 +35,7 @@ from storage_adapter.backends.sql.content import CHUNK_SIZE, DatabaseContentStor
 from storage_adapter.backends.sql.database import Database, Durability, Mode, Tx
 from storage_adapter.backends.sql.guard import Guard
 from storage_adapter.backends.sql.migrations import migrate
+from storage_adapter.backends.uploads import checked_when_long
 from storage_adapter.errors import OutOfRange, TooLarge
 from storage_adapter.types import (
     Capabilities,
@@ -225,11 +227,14 @@ class SqlBackend(StorageBackend):
         self, file_id: FileId, preconditions: Preconditions, chunks: AsyncIterator[bytes], principal: Principal
     ) -> FileMeta:
         guard = self._guard()
-        current = await self._run(  # fail early, before the upload, for lack of the write permission too
-            lambda tx: metadata.stat_file(tx, file_id, self.clock(), guard, "WriteFile"), Mode.AUTOCOMMIT
-        )
-        locks.check_preconditions(current, preconditions, self.clock())
-        blob = await self._content.put(self._limited(chunks))
+
+        async def check() -> None:  # before a long upload (uploads.py), for lack of the write permission too
+            current = await self._run(
+                lambda tx: metadata.stat_file(tx, file_id, self.clock(), guard, "WriteFile"), Mode.AUTOCOMMIT
+            )
+            locks.check_preconditions(current, preconditions, self.clock())
+
+        blob = await self._content.put(self._limited(checked_when_long(chunks, check)))
         max_kept = self.capabilities.max_versions_kept
         return await self._commit(
             blob,
@@ -248,13 +253,13 @@ class SqlBackend(StorageBackend):
         variants_up_to = self.capabilities.max_name_length if use_free_variant else None
         guard = self._guard()
 
-        def check(tx: Tx) -> None:  # fail early, before the upload (a free variant is chosen only at the commit)
+        def check(tx: Tx) -> None:  # before a long upload (uploads.py); a free variant is chosen only at the commit
             guard.container(tx, container_id, "CreateFile")
             if variants_up_to is None:
                 metadata.require_free(tx, container_id, name, self.clock(), guard)
 
-        await self._run(check, Mode.SNAPSHOT)
-        blob = await self._content.put(self._limited(chunks))
+        upload = checked_when_long(chunks, functools.partial(self._run, check, Mode.SNAPSHOT))
+        blob = await self._content.put(self._limited(upload))
         meta = await self._commit(
             blob,
             lambda tx: (
