@@ -20,7 +20,9 @@ from tests.replicas.services import BackendSettings, StorageService
 from wopi_frontend.types import PERMISSION_SETS, FileId, Principal
 from wopi_proto.storage_v1 import storage_pb2 as pb
 
-BACKENDS = ("filesystem", "sql-sqlite", "sql-postgresql", "s3-seaweedfs")
+# filesystem-unix: the filesystem backend reached over a Unix socket, as `wopi-host run` does by default; the
+# others over TCP loopback, as compose.yaml runs them.
+BACKENDS = ("filesystem", "filesystem-unix", "sql-sqlite", "sql-postgresql", "s3-seaweedfs")
 USER = "bench-user"
 LOCK_ID = "benchmark-lock"
 # The front-end refuses PutFile bodies over 512 MiB by default; the memory run sends 1 GiB.
@@ -54,7 +56,7 @@ class SharedServices:
 
 
 def storage_settings(backend: str, base: Path, shared: SharedServices) -> BackendSettings:
-    if backend == "filesystem":
+    if backend in ("filesystem", "filesystem-unix"):
         return BackendSettings("filesystem", ["--root", str(base / "documents")])
     if backend == "sql-sqlite":
         return BackendSettings("sql", env={"WOPI_STORAGE_DATABASE_URL": f"sqlite:///{base / 'storage.db'}"})
@@ -153,7 +155,9 @@ def running_host(backend: str, base: Path, shared: SharedServices) -> Iterator[R
     base.mkdir(parents=True, exist_ok=True)
     # The file browser's user is the development user, without the login link (WopiHost's default for tests).
     host = WopiHost(base, WOPI_DEV_USER=USER, WOPI_MAX_FILE_SIZE=str(MAX_FILE_SIZE))
-    host.storage = StorageService(storage_settings(backend, base, shared), base / "storage.log")  # type: ignore[assignment]
+    listen = f"unix:{base / 'storage.sock'}" if backend.endswith("-unix") else None
+    settings = storage_settings(backend, base, shared)
+    host.storage = StorageService(settings, base / "storage.log", listen=listen)  # type: ignore[assignment]
     host.environment.update(WOPI_STORAGE_TARGET=host.storage.target, WOPI_STORAGE_SECRET=host.storage.secret)
     try:
         host.start(timeout=60)

@@ -198,8 +198,9 @@ def markdown(
         "How to read it:",
         "",
         "- Each backend is a real host: `wopi-storage` with that backend and the front-end before it, two "
-        "processes on loopback TCP, front-end defaults (access control on, no proof keys). Files belong to the user "
-        "the access tokens are minted for.",
+        "processes on loopback TCP (**filesystem-unix**: the same filesystem host with the two meeting on a Unix "
+        "socket, as `wopi-host run` runs them), front-end defaults (access control on, no proof keys). Files "
+        "belong to the user the access tokens are minted for.",
         "- *Ceilings* are the bare shape of the host with nothing of ours in it (benchmarks/ceilings.py, separate "
         "processes): **bare unary** is a Starlette route under uvicorn (httptools, like our front-end) answering "
         "small JSON from one grpc.aio unary call to a tiny grpc.aio server; **naive stream** is that server "

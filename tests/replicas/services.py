@@ -53,11 +53,14 @@ class BackendSettings:
 class StorageService:
     """One `wopi-storage` process on a fixed loopback port (the same one across restarts)."""
 
-    def __init__(self, settings: BackendSettings, log_path: Path, *, secret: str | None = None) -> None:
+    def __init__(
+        self, settings: BackendSettings, log_path: Path, *, secret: str | None = None, listen: str | None = None
+    ) -> None:
+        """`listen`: where to listen instead of a free loopback port, e.g. `unix:PATH` (then `port` is unused)."""
         self.settings = settings
         self.secret = secret or secrets.token_urlsafe(24)
         self.port = free_port()
-        self.target = f"127.0.0.1:{self.port}"
+        self.target = listen or f"127.0.0.1:{self.port}"
         self.log_path = log_path
         self.argv = [
             sys.executable,
