@@ -7,8 +7,9 @@ whatever the file's size; a deployment with very large files can give `SqlBacken
 `ContentStore` instead.
 
 Writing (`put`): the `blobs` row is committed first, then each 1 MiB chunk in a short transaction of its own
-(touching the blob, so that the garbage collector's grace period counts from the upload's latest progress),
-then the size and digest. At most about two chunks are in memory. If the chunks raise, the blob is deleted.
+(touching the blob, so that the garbage collector's grace period counts from the upload's latest progress; a
+thread stores one chunk while the next arrives), then the size and digest. At most about three chunks are in
+memory. If the chunks raise, the blob is deleted.
 None of these commits waits for the disk (`Durability.LATER_COMMIT`): the commit that makes the blob a file's
 contents does, and its flush of the database's log carries every chunk written before it.
 
@@ -50,6 +51,16 @@ class DatabaseContentStore(ContentStore):
             ),
             durability=Durability.LATER_COMMIT,
         )
+        # The chunk being stored while the next one arrives: a thread writes one while the loop receives the
+        # next, so the upload never waits on both in turn.
+        storing: asyncio.Future[None] | None = None
+
+        async def store(seq: int, data: bytes) -> None:
+            nonlocal storing
+            if storing is not None:
+                await storing  # its error, if any, is raised here
+            storing = asyncio.ensure_future(self._append(blob_id, seq, data))
+
         try:
             digest = hashlib.sha256()
             size = seq = 0
@@ -58,16 +69,18 @@ class DatabaseContentStore(ContentStore):
                 digest.update(chunk)
                 size += len(chunk)
                 if not pending and len(chunk) == self._chunk_size:  # the usual case: stored as it came, no copy
-                    await self._append(blob_id, seq, chunk)
+                    await store(seq, chunk)
                     seq += 1
                     continue
                 pending += chunk
                 while len(pending) >= self._chunk_size:
-                    await self._append(blob_id, seq, bytes(memoryview(pending)[: self._chunk_size]))
+                    await store(seq, bytes(memoryview(pending)[: self._chunk_size]))
                     del pending[: self._chunk_size]
                     seq += 1
             if pending:
-                await self._append(blob_id, seq, bytes(pending))
+                await store(seq, bytes(pending))
+            if storing is not None:
+                await storing
             blob = StoredBlob(blob_id, size, digest.digest())
             await self._database.run(
                 lambda tx: tx.execute(
@@ -77,6 +90,11 @@ class DatabaseContentStore(ContentStore):
                 durability=Durability.LATER_COMMIT,
             )
         except BaseException:
+            if storing is not None:  # its transaction (one chunk) ends before the blob is deleted
+                with contextlib.suppress(BaseException):
+                    await asyncio.wait([storing])
+                if not storing.cancelled():
+                    storing.exception()  # retrieved, so asyncio does not warn: the error raised is the first one
             with contextlib.suppress(Exception):  # what is left is the garbage collector's
                 await asyncio.shield(self.delete([blob_id]))
             raise

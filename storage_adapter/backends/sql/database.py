@@ -338,6 +338,10 @@ class Database:
         enable_wal(connection)  # readers never block the writer, nor it them
         connection.execute("PRAGMA synchronous = FULL")  # a returned write survives a power cut
         connection.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+        # A blob chunk's transaction dirties more pages than that cache holds: spilled to the log mid-transaction,
+        # they were written twice (the zeroblob, then its bytes). Unspilled, the cache outgrows its size only
+        # for that transaction (about one chunk) and each page reaches the log once, at COMMIT.
+        connection.execute("PRAGMA cache_spill = OFF")
         connection.execute("PRAGMA foreign_keys = ON")
         return connection
 
