@@ -912,9 +912,9 @@ def test_pages_see_files_added_and_removed_by_another_program(tmp_path: Path) ->
 def test_an_unchanged_folder_is_listed_from_the_catalogue(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Once a directory's ctime is trusted, a page costs one lstat per child on it, not a scan of the directory;
     an edit inside a file (which leaves the directory alone) is still seen by that lstat."""
-    from storage_adapter.backends.filesystem import tree
+    from storage_adapter.backends.filesystem import racy, tree
 
-    monkeypatch.setattr(tree, "RACY_WINDOW_NS", -(10**18))  # every ctime trusted at once: no waiting in a test
+    monkeypatch.setattr(racy, "window_ns", lambda root, probe_dir: -(10**18))  # every ctime trusted at once
     scans: list[str] = []
     real_scan = tree.Tree.scan
 

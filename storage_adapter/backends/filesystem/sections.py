@@ -32,6 +32,7 @@ from typing import Any, TypeVar
 from storage_adapter import access, listing, locks, name_variants
 from storage_adapter.access import AccessPolicy, Grant, Grantee, Role
 from storage_adapter.backends.base import Clock, FileContext, FileReader, file_context_of
+from storage_adapter.backends.filesystem import racy
 from storage_adapter.backends.filesystem.catalogue import Catalogue, Node
 from storage_adapter.backends.filesystem.gate import Gate, Held, shown
 from storage_adapter.backends.filesystem.state import StateDir
@@ -78,7 +79,8 @@ class Sections:
             raise
         try:
             self.catalogue.migrate()
-            self.tree = Tree(root, self.catalogue, capabilities, self._doomed.extend)
+            window = racy.window_ns(root, self.state.tmp)
+            self.tree = Tree(root, self.catalogue, capabilities, self._doomed.extend, window)
             self.gate = Gate(self.catalogue, policy)
             with self.catalogue.transaction():
                 self.root_id = self.tree.ensure_root(clock()).id
@@ -97,7 +99,7 @@ class Sections:
         (inline.py): the same code answers, and whatever it would have to write, SQLite refuses."""
         view = copy.copy(self)  # the same root, state and settings; its own catalogue connection, tree and gate
         view.catalogue = Catalogue(self.state.catalogue, read_only=True)
-        view.tree = Tree(self.tree.root, view.catalogue, self.capabilities, _removes_nothing)
+        view.tree = Tree(self.tree.root, view.catalogue, self.capabilities, _removes_nothing, self.tree.racy_window_ns)
         view.gate = Gate(view.catalogue, self.gate.policy)
         return view
 

@@ -26,16 +26,13 @@ from datetime import datetime
 from pathlib import Path
 
 from storage_adapter import validation
+from storage_adapter.backends.filesystem import racy
 from storage_adapter.backends.filesystem.catalogue import Catalogue, Node
 from storage_adapter.backends.filesystem.state import STATE_DIR_NAME
 from storage_adapter.backends.filesystem.streams import Fingerprint
 from storage_adapter.errors import InvalidArgument, NotFound
 from storage_adapter.timestamps import from_us
 from storage_adapter.types import ANONYMOUS, Capabilities, Principal, Version
-
-# A directory's ctime this close to the moment it was scanned is not trusted (`Tree.listed_folder`): more than
-# the coarsest timestamp granularity of the file systems we serve (ext4 and xfs: a clock tick; FAT: 2 s).
-RACY_WINDOW_NS = 2_000_000_000
 
 
 def new_id() -> str:
@@ -70,11 +67,14 @@ class Tree:
         catalogue: Catalogue,
         capabilities: Capabilities,
         remove_blobs: Callable[[list[str]], None],  # after the transaction commits
+        racy_window_ns: int = racy.COARSE_WINDOW_NS,
     ) -> None:
         self.root = root  # already resolved: no symbolic link in it
         self.catalogue = catalogue
         self._capabilities = capabilities
         self._remove_blobs = remove_blobs
+        # A directory's ctime this close to the moment it was scanned is not trusted (`listed_folder`, racy.py).
+        self.racy_window_ns = racy_window_ns
 
     def ensure_root(self, now: datetime) -> Node:
         root = self.catalogue.root()
@@ -186,9 +186,9 @@ class Tree:
 
         What tells: the directory's ctime, recorded in its row (`mtime_ns`, unused otherwise for a directory).
         The kernel sets it whenever an entry is added, removed or renamed in it, and no program can set it back
-        (unlike the mtime, which `touch` can). As in git's index ("racy git"), a ctime that is within
-        `RACY_WINDOW_NS` of the moment of the scan is not trusted: another change within the same timestamp tick
-        would leave it as it was. Such a directory is recorded as unknown (0) and scanned again next time. Edits
+        (unlike the mtime, which `touch` can). As in git's index ("racy git"), a ctime within the racy window
+        (racy.py) of the moment of the scan is not trusted: another change within the same timestamp tick would
+        leave it as it was. Such a directory is recorded as unknown (0) and scanned again next time. Edits
         inside a file leave the directory alone: each listed file is checked by `listed_child`."""
         folder = self.path(parent)
         try:
@@ -205,7 +205,7 @@ class Tree:
         # the scan rather than after it, and the locked section that it falls back to scans once.
         self.catalogue.update(dataclasses.replace(parent, mtime_ns=0))
         self.scan(parent)  # read after the lstat above: a change during the scan leaves another ctime
-        trusted = st.st_ctime_ns if time.time_ns() - st.st_ctime_ns > RACY_WINDOW_NS else 0
+        trusted = st.st_ctime_ns if time.time_ns() - st.st_ctime_ns > self.racy_window_ns else 0
         current = dataclasses.replace(self.catalogue.get(parent.id) or parent, mtime_ns=trusted)
         if trusted:
             self.catalogue.update(current)
