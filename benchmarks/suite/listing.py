@@ -23,8 +23,8 @@ from wopi_proto.storage_v1 import storage_pb2_grpc as pb_grpc
 
 PAGE = 100  # what a first screen of a file browser needs
 IN_FLIGHT = 16
-# The filesystem backend does not trust a directory's ctime this recent (tree.RACY_WINDOW_NS): a folder is
-# "settled" once this long has passed since its last change.
+# The filesystem backend does not trust a directory's ctime this recent (filesystem/racy.py: 100 ms on ext4 and
+# its kind, 2 s on others): a folder is "settled" once this long has passed since its last change.
 SETTLE_SECONDS = 2.5
 
 
