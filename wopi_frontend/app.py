@@ -20,7 +20,7 @@ from wopi_frontend.context import WopiContext
 from wopi_frontend.discovery import DiscoveryService
 from wopi_frontend.errors import NotFound, WopiError, handle_error
 from wopi_frontend.proof_check import ProofKeyCheck
-from wopi_frontend.routes import browser, contents, files
+from wopi_frontend.routes import browser, container_changes, containers, contents, files
 from wopi_frontend.settings import FrontendSettings
 from wopi_frontend.storage_client import StorageCallError, StorageClient
 from wopi_frontend.tokens import TokenIssuer
@@ -105,6 +105,10 @@ def create_app(settings: FrontendSettings, storage: StorageClient | None = None)
         Route("/wopi/files/{file_id}/contents", contents.get_file, methods=["GET"]),
         Route("/wopi/files/{file_id}/contents", contents.post_contents, methods=["POST"]),
         Route("/wopi/files/{file_id}/ancestry", files.enumerate_ancestors, methods=["GET"]),
+        Route("/wopi/containers/{container_id}", containers.check_container_info, methods=["GET"]),
+        Route("/wopi/containers/{container_id}", container_changes.post_container, methods=["POST"]),
+        Route("/wopi/containers/{container_id}/children", containers.enumerate_children, methods=["GET"]),
+        Route("/wopi/containers/{container_id}/ancestry", containers.enumerate_ancestors, methods=["GET"]),
         Route("/wopi/{path:path}", no_such_wopi_route, methods=["GET", "POST"]),
         Route("/api/v1/sessions", sessions_api.create_session, methods=["POST"]),
         Route("/host/{file_id}", host_page.host_page, methods=["GET"]),

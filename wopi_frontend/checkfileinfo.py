@@ -96,7 +96,7 @@ def check_file_info(
         "SupportsRename": True,
         "SupportsDeleteFile": True,
         "SupportsUserInfo": True,
-        "SupportsContainers": False,
+        "SupportsContainers": False,  # until every container case of the validator passes (issue 11)
         "SupportsEcosystem": False,
         "SupportsFolders": False,
         "SupportedShareUrlTypes": ["ReadOnly", "ReadWrite"],

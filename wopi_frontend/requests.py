@@ -12,7 +12,7 @@ from starlette.requests import ClientDisconnect, Request
 from wopi_frontend.context import context_of
 from wopi_frontend.errors import BadRequest, NotFound, RequestTimeout, TokenRejected, TooLarge
 from wopi_frontend.tokens import AccessToken, TokenInvalid
-from wopi_frontend.types import FileId, Permission
+from wopi_frontend.types import ContainerId, FileId, Permission
 
 _FILE_ID = re.compile(r"[A-Za-z0-9_-]{1,256}")
 MAX_LOCK_LENGTH = 1024
@@ -21,10 +21,19 @@ MAX_LOCK_LENGTH = 1024
 def file_id_of(request: Request) -> FileId:
     """The id in a WOPI path. Ids are URL-safe, so a WOPI path never needs percent-encoding: one that has any was
     not built from a WOPISrc of ours (an encoded slash would even move the id's end), and is refused."""
-    value = request.path_params["file_id"]
+    return FileId(_id_in_path(request, "file_id"))
+
+
+def container_id_of(request: Request) -> ContainerId:
+    """The container id in a WOPI path (/wopi/containers/ID...), checked as `file_id_of` checks a file's."""
+    return ContainerId(_id_in_path(request, "container_id"))
+
+
+def _id_in_path(request: Request, name: str) -> str:
+    value = request.path_params[name]
     if not _FILE_ID.fullmatch(value) or b"%" in (request.scope.get("raw_path") or b""):
-        raise NotFound("malformed file id")
-    return FileId(value)
+        raise NotFound(f"malformed {name.replace('_', ' ')}")
+    return str(value)
 
 
 def header(request: Request, name: str) -> str | None:
@@ -51,6 +60,27 @@ def authenticate(request: Request, file_id: FileId, permission: Permission) -> A
 
     WOPI clients send the token in the `access_token` query parameter (Office for the web also sends it as a
     Bearer header, the fallback here)."""
+    token = _verified_token(request)
+    if not token.is_for_file(file_id):
+        raise TokenRejected("the access token is for another file")
+    return _allowing(token, permission)
+
+
+def authenticate_container(request: Request, container_id: ContainerId, permission: Permission) -> AccessToken:
+    """The request's access token, checked for this container and permission; 401 otherwise."""
+    token = _verified_token(request)
+    if not token.is_for_container(container_id):
+        raise TokenRejected("the access token is for another container")
+    return _allowing(token, permission)
+
+
+def _allowing(token: AccessToken, permission: Permission) -> AccessToken:
+    if not token.allows(permission):
+        raise TokenRejected(f"the access token does not grant {permission.value}")
+    return token
+
+
+def _verified_token(request: Request) -> AccessToken:
     # The query parsed as `request.query_params` parses it, without building the multi-dict of every parameter.
     query = request.scope.get("query_string", b"").decode("latin-1")
     values = [value for name, value in parse_qsl(query, keep_blank_values=True) if name == "access_token"]
@@ -62,14 +92,9 @@ def authenticate(request: Request, file_id: FileId, permission: Permission) -> A
         scheme, _, credentials = authorization.partition(" ")
         text = credentials.strip() if scheme.lower() == "bearer" else ""
     try:
-        token = context_of(request).tokens.verify(text)
+        return context_of(request).tokens.verify(text)
     except TokenInvalid as error:
         raise TokenRejected(f"invalid access token ({error})") from None
-    if token.file_id != file_id:
-        raise TokenRejected("the access token is for another file")
-    if not token.allows(permission):
-        raise TokenRejected(f"the access token does not grant {permission.value}")
-    return token
 
 
 def non_negative_int(request: Request, name: str) -> int | None:

@@ -419,17 +419,25 @@ class StorageClient:
     # ---- the file browser: listings, folders, versions ----
 
     async def list_children_page(
-        self, container_id: str, principal: Principal, page_size: int, page_token: str = ""
+        self,
+        container_id: str,
+        principal: Principal,
+        page_size: int,
+        page_token: str = "",
+        extensions: Sequence[str] = (),
     ) -> ChildrenPage:
         """One page of a container's children, in storage's order (ListChildrenPage: folders first, then files,
-        each by name). From an adapter without `paged_listing`, the first `page_size` children of the stream, in
-        no particular order, and whether there were more (there is no next page to ask for then)."""
+        each by name), files only with one of `extensions` if any. From an adapter without `paged_listing`, the
+        first `page_size` children of the stream, in no particular order, and whether there were more (there is
+        no next page to ask for then)."""
         if (await self.capabilities()).paged_listing:
-            request = pb.ListChildrenPageRequest(container_id=container_id, page_size=page_size, page_token=page_token)
+            request = pb.ListChildrenPageRequest(
+                container_id=container_id, page_size=page_size, page_token=page_token, file_extensions=extensions
+            )
             answer = await self._call("ListChildrenPage", request, principal)
             return ChildrenPage(list(answer.items), answer.next_page_token)
         items: list[pb.Item] = []
-        stream = self.list_children(container_id, principal)
+        stream = self.list_children(container_id, principal, extensions)
         try:
             async for item in stream:
                 if len(items) == page_size:

@@ -35,6 +35,23 @@ def from_storage(file_permissions: pb.Permissions, parent_permissions: pb.Permis
     return frozenset(allowed)
 
 
+def of_container(granted: Iterable[Permission], caps: pb.Capabilities, info: pb.ContainerInfo) -> frozenset[Permission]:
+    """A container token's permissions (`granted`) limited to what storage allows on the container: VIEW reads it
+    (its info, children, ancestors), CREATE makes files and containers in it, RENAME and DELETE the container
+    itself, EDIT writes into it (a read-write share). Without access control: `granted` as it is."""
+    granted = frozenset(granted)
+    if not caps.access_control:
+        return granted
+    backed = {
+        Permission.VIEW: info.permissions.read,
+        Permission.CREATE: info.permissions.create_children,
+        Permission.RENAME: info.permissions.rename,
+        Permission.DELETE: info.permissions.delete,
+        Permission.EDIT: info.permissions.write,
+    }
+    return frozenset(permission for permission in granted if backed.get(permission, False))
+
+
 def needs_folder(granted: Iterable[Permission], caps: pb.Capabilities) -> bool:
     """Whether what storage allows of `granted` depends on the file's folder as well as on the file: only CREATE
     is about the folder (a new file goes next to this one), and only storage with access control decides it."""

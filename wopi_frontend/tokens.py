@@ -1,4 +1,8 @@
-"""WOPI access tokens: signed, scoped to one user, one file and one permission set, with an absolute expiry.
+"""WOPI access tokens: signed, scoped to one user, one file or one container, and one permission set, with an
+absolute expiry.
+
+A token names its one resource in its claims: `f` a file, `c` a container (never both). So a token for a file
+is refused for a container whose id happens to read the same, and the other way round.
 
 A token is `1` (the format version) followed by the base62 encoding of `payload || HMAC-SHA256(key, payload)`,
 where the payload is compact JSON. It is made only of [0-9A-Za-z], so it needs no escaping in a URL, reads the
@@ -14,7 +18,7 @@ import json
 import time
 from dataclasses import dataclass
 
-from wopi_frontend.types import FileId, Permission, Principal
+from wopi_frontend.types import ContainerId, FileId, Permission, Principal
 
 FORMAT = "1"
 MAC_BYTES = 32
@@ -62,12 +66,19 @@ def _b62decode(text: str) -> bytes:
 @dataclass(frozen=True)
 class AccessToken:
     user: Principal
-    file_id: FileId
+    file_id: FileId  # "" for a container's token
     permissions: frozenset[Permission]
     expires_ms: int  # absolute, milliseconds since the Unix epoch: WOPI's access_token_ttl
+    container_id: ContainerId | None = None  # a container's token (then file_id is "")
 
     def allows(self, permission: Permission) -> bool:
         return permission in self.permissions
+
+    def is_for_file(self, file_id: FileId) -> bool:
+        return self.container_id is None and bool(self.file_id) and self.file_id == file_id
+
+    def is_for_container(self, container_id: ContainerId) -> bool:
+        return self.container_id is not None and bool(container_id) and self.container_id == container_id
 
 
 class TokenIssuer:
@@ -85,14 +96,43 @@ class TokenIssuer:
         not_after_ms: int | None = None,
         now_ms: int | None = None,
     ) -> tuple[str, AccessToken]:
-        """A new token; `not_after_ms` caps its expiry (a token minted from another must not outlive it)."""
+        """A new token for a file; `not_after_ms` caps its expiry (a token minted from another must not outlive
+        it)."""
+        return self._issue(user, "f", file_id, permissions, not_after_ms, now_ms)
+
+    def issue_for_container(
+        self,
+        user: Principal,
+        container_id: ContainerId,
+        permissions: frozenset[Permission],
+        *,
+        not_after_ms: int | None = None,
+        now_ms: int | None = None,
+    ) -> tuple[str, AccessToken]:
+        """A new token for a container, as `issue` makes one for a file."""
+        return self._issue(user, "c", container_id, permissions, not_after_ms, now_ms)
+
+    def _issue(
+        self,
+        user: Principal,
+        kind: str,
+        resource_id: str,
+        permissions: frozenset[Permission],
+        not_after_ms: int | None,
+        now_ms: int | None,
+    ) -> tuple[str, AccessToken]:
+        if not resource_id:
+            raise ValueError("a token is for one file or container: its id is empty")
         now = int(time.time() * 1000) if now_ms is None else now_ms
         expires = now + self._ttl_ms if not_after_ms is None else min(now + self._ttl_ms, not_after_ms)
-        token = AccessToken(user, file_id, frozenset(permissions), expires)
+        if kind == "f":
+            token = AccessToken(user, FileId(resource_id), frozenset(permissions), expires)
+        else:
+            token = AccessToken(user, FileId(""), frozenset(permissions), expires, ContainerId(resource_id))
         claims: dict[str, object] = {
             "u": user.user_id,
             "n": user.display_name,
-            "f": file_id,
+            kind: resource_id,
             "p": sorted(permission.value for permission in permissions),
             "e": expires,
         }
@@ -129,11 +169,15 @@ class TokenIssuer:
             groups = claims.get("g", [])
             if not isinstance(groups, list):
                 raise TypeError("groups are not a list")
+            if ("f" in claims) == ("c" in claims):
+                raise TypeError("a token names one file or one container")
+            container_id = ContainerId(str(claims["c"])) if "c" in claims else None
             token = AccessToken(
                 Principal(str(claims["u"]), str(claims["n"]), tuple(str(group) for group in groups)),
-                FileId(str(claims["f"])),
+                FileId(str(claims.get("f", ""))),
                 frozenset(Permission(value) for value in claims["p"]),
                 int(claims["e"]),
+                container_id,
             )
         except (ValueError, KeyError, TypeError) as error:
             raise TokenInvalid(f"bad claims: {error}") from None

@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse, Response
 
 from wopi_frontend import storage_permissions
 from wopi_frontend.checkfileinfo import check_file_info
+from wopi_frontend.container_pointers import container_pointer
 from wopi_frontend.context import context_of
 from wopi_frontend.errors import BadRequest, NotImplementedByHost, TokenRejected
 from wopi_frontend.requests import authenticate, file_id_of, header, small_body
@@ -117,15 +118,9 @@ async def enumerate_ancestors(request: Request) -> Response:
     file_id = file_id_of(request)
     token = authenticate(request, file_id, Permission.VIEW)
     context = context_of(request)
+    caps = await context.storage.capabilities()
     ancestors = await context.storage.file_ancestors(file_id, token.user)
+    # Each with a container token traded from the file's (container_pointers.py): no more than it grants.
     return JSONResponse(
-        {
-            "AncestorsWithRootFirst": [
-                {
-                    "Name": container.name or context.settings.brand_name,
-                    "Url": context.browser_url(container.container_id),
-                }
-                for container in ancestors
-            ]
-        }
+        {"AncestorsWithRootFirst": [container_pointer(context, info, token, caps) for info in ancestors]}
     )

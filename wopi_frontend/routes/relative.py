@@ -35,13 +35,13 @@ MAX_NAME_ATTEMPTS = 100  # without free_name_variants only: LookupChild or Renam
 MAX_CREATE_ATTEMPTS = 3  # without free_name_variants only: searches again after losing a race for the name
 
 
-async def _picks_free_names(context: WopiContext) -> bool:
+async def picks_free_names(context: WopiContext) -> bool:
     return (await context.storage.capabilities()).free_name_variants
 
 
-async def _free_name(context: WopiContext, container_id: str, wanted: str, user: Principal) -> str:
+async def free_name(context: WopiContext, container_id: str, wanted: str, user: Principal) -> str:
     """`wanted`, or the first free 'wanted (n)' variant, as a suggestion (nothing is reserved)."""
-    if await _picks_free_names(context):
+    if await picks_free_names(context):
         try:
             return await context.storage.find_free_name(container_id, wanted, user)
         except StorageCallError as error:
@@ -134,7 +134,7 @@ async def put_relative_file(request: Request, file_id: FileId, token: AccessToke
         if wanted.startswith("."):
             wanted = names.split_extension(source.name)[0] + wanted
         wanted = names.make_legal(wanted)
-        if await _picks_free_names(context):  # one call: storage picks the free name as it creates the file
+        if await picks_free_names(context):  # one call: storage picks the free name as it creates the file
             try:
                 info = await _create_with_contents(context, container_id, wanted, chunks, token, use_free_variant=True)
             except StorageCallError as error:
@@ -143,7 +143,7 @@ async def put_relative_file(request: Request, file_id: FileId, token: AccessToke
                 raise
             return await _relative_response(context, info, token, request)
         for _ in range(MAX_CREATE_ATTEMPTS):
-            name = await _free_name(context, container_id, wanted, token.user)
+            name = await free_name(context, container_id, wanted, token.user)
             try:
                 info = await _create_with_contents(context, container_id, name, chunks, token)
                 return await _relative_response(context, info, token, request)
@@ -159,7 +159,7 @@ async def put_relative_file(request: Request, file_id: FileId, token: AccessToke
         raise BadRequest(str(error)) from None
     reason = names.problem(name)
     if reason is not None:
-        legal = await _free_name(context, container_id, names.make_legal(name), token.user)
+        legal = await free_name(context, container_id, names.make_legal(name), token.user)
         raise BadRequest(reason, {"X-WOPI-ValidRelativeTarget": utf7.encode(legal)})
     overwrite = (header(request, "X-WOPI-OverwriteRelativeTarget") or "false").strip().lower() == "true"
     try:
@@ -210,7 +210,7 @@ async def _name_taken(
 ) -> WopiError:
     """409 for a taken target name, with a free one to retry with. Never the target's lock id: the token is not
     for that file (WOPI would send it in X-WOPI-Lock; we leave the header out)."""
-    alternative = {"X-WOPI-ValidRelativeTarget": utf7.encode(await _free_name(context, container_id, name, user))}
+    alternative = {"X-WOPI-ValidRelativeTarget": utf7.encode(await free_name(context, container_id, name, user))}
     if locked:
         reason = "the target file exists and is locked"
         return Conflict(reason, {"X-WOPI-LockFailureReason": reason, **alternative})
@@ -235,7 +235,7 @@ async def rename_file(request: Request, file_id: FileId, token: AccessToken) -> 
         raise BadRequest(reason, {"X-WOPI-InvalidFileNameError": reason})
     preconditions = pb.Preconditions(lock=pb.LockPrecondition(lock_id=held, when_unlocked=pb.WHEN_UNLOCKED_ALLOW))
     # One call when storage picks the free variant itself; else one call per candidate, up to MAX_NAME_ATTEMPTS.
-    picks = await _picks_free_names(context)
+    picks = await picks_free_names(context)
     for number in range(1, 2 if picks else MAX_NAME_ATTEMPTS + 1):
         candidate = stem if number == 1 else names.split_extension(names.variant(stem + extension, number))[0]
         try:
