@@ -18,9 +18,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from wopi_frontend import dev_login, host_check, host_page, sessions_api
 from wopi_frontend.context import WopiContext
 from wopi_frontend.discovery import DiscoveryService
-from wopi_frontend.errors import NotFound, WopiError, handle_error
+from wopi_frontend.errors import NotFound, NotImplementedByHost, WopiError, handle_error
 from wopi_frontend.proof_check import ProofKeyCheck
-from wopi_frontend.routes import browser, container_changes, containers, contents, files
+from wopi_frontend.routes import browser, container_changes, containers, contents, ecosystem, files
 from wopi_frontend.settings import FrontendSettings
 from wopi_frontend.storage_client import StorageCallError, StorageClient
 from wopi_frontend.tokens import TokenIssuer
@@ -42,6 +42,33 @@ async def healthz(request: Request) -> Response:
 async def no_such_wopi_route(request: Request) -> Response:
     """Anything under /wopi/ that no WOPI route matched (a trailing slash, an extra or empty segment): 404."""
     raise NotFound("no such WOPI endpoint")
+
+
+async def containers_not_offered(request: Request) -> Response:
+    """A container or ecosystem operation while the operator has them off (settings.containers)."""
+    raise NotImplementedByHost("this host offers no container operations")
+
+
+def container_routes(settings: FrontendSettings) -> list[Route]:
+    """The WOPI operations that reach beyond a token's one file: the ancestors, containers and the ecosystem. Off
+    (settings.containers), each answers 501, before reading its token."""
+    routes = [
+        Route("/wopi/files/{file_id}/ancestry", files.enumerate_ancestors, methods=["GET"]),
+        Route("/wopi/files/{file_id}/ecosystem_pointer", ecosystem.file_ecosystem_pointer, methods=["GET"]),
+        Route("/wopi/containers/{container_id}", containers.check_container_info, methods=["GET"]),
+        Route("/wopi/containers/{container_id}", container_changes.post_container, methods=["POST"]),
+        Route("/wopi/containers/{container_id}/children", containers.enumerate_children, methods=["GET"]),
+        Route("/wopi/containers/{container_id}/ancestry", containers.enumerate_ancestors, methods=["GET"]),
+        Route(
+            "/wopi/containers/{container_id}/ecosystem_pointer", ecosystem.container_ecosystem_pointer, methods=["GET"]
+        ),
+        Route("/wopi/ecosystem", ecosystem.check_ecosystem, methods=["GET"]),
+        Route("/wopi/ecosystem", ecosystem.get_file_wopi_src, methods=["POST"]),
+        Route("/wopi/ecosystem/root_container_pointer", ecosystem.root_container_pointer, methods=["GET"]),
+    ]
+    if settings.containers:
+        return routes
+    return [Route(route.path, containers_not_offered, methods=route.methods) for route in routes]
 
 
 class AccessLog:
@@ -104,11 +131,7 @@ def create_app(settings: FrontendSettings, storage: StorageClient | None = None)
         Route("/wopi/files/{file_id}", files.post_file, methods=["POST"]),
         Route("/wopi/files/{file_id}/contents", contents.get_file, methods=["GET"]),
         Route("/wopi/files/{file_id}/contents", contents.post_contents, methods=["POST"]),
-        Route("/wopi/files/{file_id}/ancestry", files.enumerate_ancestors, methods=["GET"]),
-        Route("/wopi/containers/{container_id}", containers.check_container_info, methods=["GET"]),
-        Route("/wopi/containers/{container_id}", container_changes.post_container, methods=["POST"]),
-        Route("/wopi/containers/{container_id}/children", containers.enumerate_children, methods=["GET"]),
-        Route("/wopi/containers/{container_id}/ancestry", containers.enumerate_ancestors, methods=["GET"]),
+        *container_routes(settings),
         Route("/wopi/{path:path}", no_such_wopi_route, methods=["GET", "POST"]),
         Route("/api/v1/sessions", sessions_api.create_session, methods=["POST"]),
         Route("/host/{file_id}", host_page.host_page, methods=["GET"]),

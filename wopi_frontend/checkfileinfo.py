@@ -96,8 +96,8 @@ def check_file_info(
         "SupportsRename": True,
         "SupportsDeleteFile": True,
         "SupportsUserInfo": True,
-        "SupportsContainers": False,  # until every container case of the validator passes (issue 11)
-        "SupportsEcosystem": False,
+        "SupportsContainers": context.settings.containers,
+        "SupportsEcosystem": context.settings.containers,
         "SupportsFolders": False,
         "SupportedShareUrlTypes": ["ReadOnly", "ReadWrite"],
         # file

@@ -3,7 +3,7 @@
     wopi-host run [--data DIR] [--port PORT] [--discovery-url URL]
                                                     storage (filesystem) and front-end together, for local use
     wopi-host frontend                              the front-end alone (production: configured by WOPI_* vars)
-    wopi-host token --file NAME_OR_ID [--create] [--user U] [--permission view|edit]
+    wopi-host token --file PATH_OR_ID [--create] [--user U] [--permission view|edit]
 
 `run` and `token` read the same configuration as the services: WOPI_* environment variables, and for what is
 not set there, secrets kept in WOPI_SECRETS_DIR (default `.secrets`), made on first use. While `run` runs, it
@@ -197,19 +197,25 @@ def command_run(args: argparse.Namespace) -> None:
 
 
 async def _resolve_file(storage: StorageClient, file: str, create: bool, user: Principal) -> str:
-    """A file id from an id or a name in the root container; with `create`, an empty file of that name."""
+    """A file id from an id or a path from the root container ("name", "folder/name"); with `create`, an empty
+    file of that name, and the folders on its way."""
     if _FILE_ID.fullmatch(file):
         try:
             return (await storage.stat_file(file, user)).file_id
         except StorageCallError as error:
             if error.code != grpc.StatusCode.NOT_FOUND and error.code != grpc.StatusCode.INVALID_ARGUMENT:
                 raise
-    root = await storage.root_container(user)
+    *folders, name = file.split("/")
+    if not name or not all(folders):
+        raise SystemExit(f"wopi-host: {file!r} is not a path of a file (folder/name)")
+    container_id = (await storage.root_container(user)).container_id
+    for folder in folders:
+        container_id = await _resolve_folder(storage, container_id, folder, create, user)
     try:
-        item = await storage.lookup_child(root.container_id, file, user)
+        item = await storage.lookup_child(container_id, name, user)
     except StorageCallError as error:
         if error.code != grpc.StatusCode.NOT_FOUND or not create:
-            raise SystemExit(f"wopi-host: no file {file!r} in the root container (use --create)") from None
+            raise SystemExit(f"wopi-host: no file {file!r} (use --create)") from None
     else:
         if not item.HasField("file"):
             raise SystemExit(f"wopi-host: {file!r} is a folder")
@@ -220,9 +226,25 @@ async def _resolve_file(storage: StorageClient, file: str, create: bool, user: P
         yield b""
 
     try:
-        return (await storage.create_file(root.container_id, file, nothing(), user)).file_id
+        return (await storage.create_file(container_id, name, nothing(), user)).file_id
     except StorageCallError as error:
         raise SystemExit(f"wopi-host: cannot create {file!r}: {error.message}") from None
+
+
+async def _resolve_folder(storage: StorageClient, parent_id: str, name: str, create: bool, user: Principal) -> str:
+    """The id of the folder `name` in `parent_id`; with `create`, made if missing."""
+    try:
+        item = await storage.lookup_child(parent_id, name, user)
+    except StorageCallError as error:
+        if error.code != grpc.StatusCode.NOT_FOUND or not create:
+            raise SystemExit(f"wopi-host: no folder {name!r} (use --create)") from None
+        try:
+            return (await storage.create_container(parent_id, name, user)).container_id
+        except StorageCallError as error:
+            raise SystemExit(f"wopi-host: cannot create the folder {name!r}: {error.message}") from None
+    if not item.HasField("container"):
+        raise SystemExit(f"wopi-host: {name!r} is a file, not a folder")
+    return item.container.container_id
 
 
 async def _token(settings: FrontendSettings, args: argparse.Namespace) -> dict[str, object]:
@@ -317,8 +339,10 @@ def build_parser() -> argparse.ArgumentParser:
     frontend.set_defaults(handler=command_frontend)
 
     token = commands.add_parser("token", help="print a WOPI access token for a file, as JSON")
-    token.add_argument("--file", required=True, help="file id, or name of a file in the root container")
-    token.add_argument("--create", action="store_true", help="create an empty file of that name if missing")
+    token.add_argument("--file", required=True, help="file id, or path of a file from the root container (folder/name)")
+    token.add_argument(
+        "--create", action="store_true", help="create an empty file of that name, and its folders, if missing"
+    )
     token.add_argument("--user", default="local-user")
     token.add_argument("--display-name", default="")
     token.add_argument("--group", action="append", help="a group the user is in (repeatable)")

@@ -4,7 +4,6 @@ user, no more than that token grants nor than storage lets the user do with the 
 
 from __future__ import annotations
 
-from wopi_frontend import storage_permissions
 from wopi_frontend.context import WopiContext
 from wopi_frontend.tokens import AccessToken
 from wopi_frontend.types import ContainerId
@@ -15,14 +14,9 @@ def container_url(context: WopiContext, container_id: str) -> str:
     return f"{context.settings.base_url}/wopi/containers/{container_id}"
 
 
-def container_pointer(
-    context: WopiContext, info: pb.ContainerInfo, token: AccessToken, caps: pb.Capabilities
-) -> dict[str, object]:
+def container_pointer(context: WopiContext, info: pb.ContainerInfo, token: AccessToken) -> dict[str, object]:
     """{"Name", "Url"} of a container, its Url with a token traded from `token`."""
-    allowed = storage_permissions.of_container(token.permissions, caps, info)
-    traded, _ = context.tokens.issue_for_container(
-        token.user, ContainerId(info.container_id), allowed, not_after_ms=token.expires_ms
-    )
+    traded = context.tokens.trade(token, container_id=ContainerId(info.container_id))
     return {
         "Name": display_name(context, info),
         "Url": f"{container_url(context, info.container_id)}?access_token={traded}",

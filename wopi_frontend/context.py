@@ -32,6 +32,10 @@ class WopiContext:
     def browser_url(self, container_id: str = "") -> str:
         return f"{self.settings.base_url}/" + (f"?container={quote(container_id)}" if container_id else "")
 
+    def folder_sharing_url(self, container_id: str) -> str:
+        """The file browser's Share dialog of a folder (routes/sharing.py)."""
+        return f"{self.settings.base_url}/browse/folders/{quote(container_id)}/sharing"
+
     def shared_url(self) -> str:
         """The file browser's Shared with me page."""
         return f"{self.settings.base_url}/shared"

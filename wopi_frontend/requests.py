@@ -29,9 +29,14 @@ def container_id_of(request: Request) -> ContainerId:
     return ContainerId(_id_in_path(request, "container_id"))
 
 
+def is_valid_id(value: str) -> bool:
+    """Whether `value` has the shape of a file or container id of ours (URL-safe, 1 to 256 characters)."""
+    return _FILE_ID.fullmatch(value) is not None
+
+
 def _id_in_path(request: Request, name: str) -> str:
     value = request.path_params[name]
-    if not _FILE_ID.fullmatch(value) or b"%" in (request.scope.get("raw_path") or b""):
+    if not is_valid_id(value) or b"%" in (request.scope.get("raw_path") or b""):
         raise NotFound(f"malformed {name.replace('_', ' ')}")
     return str(value)
 
@@ -71,6 +76,14 @@ def authenticate_container(request: Request, container_id: ContainerId, permissi
     token = _verified_token(request)
     if not token.is_for_container(container_id):
         raise TokenRejected("the access token is for another container")
+    return _allowing(token, permission)
+
+
+def authenticate_ecosystem(request: Request, permission: Permission) -> AccessToken:
+    """The request's access token, checked to be an ecosystem token granting `permission`; 401 otherwise."""
+    token = _verified_token(request)
+    if not token.is_for_ecosystem():
+        raise TokenRejected("the access token is not an ecosystem token")
     return _allowing(token, permission)
 
 

@@ -76,6 +76,12 @@ class FrontendSettings:
     dev_login_secret: str | None = None
     # False: everyone who reaches the port is `dev_user`, without the link (tests, or a trusted single-user box).
     dev_login_required: bool = True
+    # The WOPI container and ecosystem operations (CheckContainerInfo, EnumerateChildren, CreateChildFile, ...,
+    # GetRootContainer): with them, the office client may browse, from the document it was opened for, the
+    # user's other folders and files and create, rename and delete there, as far as the token and storage allow.
+    # Off, a token reaches its one file only: those operations answer 501 and CheckFileInfo says
+    # SupportsContainers and SupportsEcosystem false.
+    containers: bool = True
     # Extra `host[:port]` names (comma-separated) requests may be addressed to, besides the public URL's (and
     # the loopback names when listening on loopback): for a reverse proxy that rewrites `Host`.
     allowed_hosts: str | None = None

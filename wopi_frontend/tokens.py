@@ -1,8 +1,11 @@
-"""WOPI access tokens: signed, scoped to one user, one file or one container, and one permission set, with an
-absolute expiry.
+"""WOPI access tokens: signed, scoped to one user, one file or one container (or the user's ecosystem), and one
+permission set, with an absolute expiry.
 
-A token names its one resource in its claims: `f` a file, `c` a container (never both). So a token for a file
-is refused for a container whose id happens to read the same, and the other way round.
+A token names its one resource in its claims: `f` a file, `c` a container, `eco` the user's ecosystem (exactly
+one of them). So a token for a file is refused for a container whose id happens to read the same, and the other
+way round. An ecosystem token reaches no file or container by itself: it answers CheckEcosystem and trades for
+the root container's token (GetRootContainer) or a file's (GetFileWopiSrc), and storage decides which the user
+may see.
 
 A token is `1` (the format version) followed by the base62 encoding of `payload || HMAC-SHA256(key, payload)`,
 where the payload is compact JSON. It is made only of [0-9A-Za-z], so it needs no escaping in a URL, reads the
@@ -70,6 +73,7 @@ class AccessToken:
     permissions: frozenset[Permission]
     expires_ms: int  # absolute, milliseconds since the Unix epoch: WOPI's access_token_ttl
     container_id: ContainerId | None = None  # a container's token (then file_id is "")
+    ecosystem: bool = False  # the user's ecosystem token (then file_id is "" and container_id None)
 
     def allows(self, permission: Permission) -> bool:
         return permission in self.permissions
@@ -79,6 +83,9 @@ class AccessToken:
 
     def is_for_container(self, container_id: ContainerId) -> bool:
         return self.container_id is not None and bool(container_id) and self.container_id == container_id
+
+    def is_for_ecosystem(self) -> bool:
+        return self.ecosystem
 
 
 class TokenIssuer:
@@ -112,6 +119,42 @@ class TokenIssuer:
         """A new token for a container, as `issue` makes one for a file."""
         return self._issue(user, "c", container_id, permissions, not_after_ms, now_ms)
 
+    def issue_for_ecosystem(
+        self,
+        user: Principal,
+        permissions: frozenset[Permission],
+        *,
+        not_after_ms: int | None = None,
+        now_ms: int | None = None,
+    ) -> tuple[str, AccessToken]:
+        """A new token for the user's ecosystem, as `issue` makes one for a file."""
+        return self._issue(user, "eco", "", permissions, not_after_ms, now_ms)
+
+    def trade(
+        self,
+        token: AccessToken,
+        *,
+        file_id: FileId | None = None,
+        container_id: ContainerId | None = None,
+        ecosystem: bool = False,
+    ) -> str:
+        """A token for another file or container (one of them), traded from `token` where an answer points at it
+        (EnumerateAncestors, EnumerateChildren, a create): the same user, the same permissions as its bound, and
+        no longer. It is not narrowed to what storage allows on the new resource: storage checks every call, each
+        answer reports the bound AND storage's permissions, and a bound narrowed on the way would lose, a hop
+        later, what the user may do with the next resource (a child folder's delete, refused by the root's)."""
+        if (file_id is not None) + (container_id is not None) + ecosystem != 1:
+            raise ValueError("a token is traded for one file, one container or the ecosystem")
+        if file_id is not None:
+            text, _ = self.issue(token.user, file_id, token.permissions, not_after_ms=token.expires_ms)
+        elif container_id is not None:
+            text, _ = self.issue_for_container(
+                token.user, container_id, token.permissions, not_after_ms=token.expires_ms
+            )
+        else:
+            text, _ = self.issue_for_ecosystem(token.user, token.permissions, not_after_ms=token.expires_ms)
+        return text
+
     def _issue(
         self,
         user: Principal,
@@ -121,18 +164,20 @@ class TokenIssuer:
         not_after_ms: int | None,
         now_ms: int | None,
     ) -> tuple[str, AccessToken]:
-        if not resource_id:
+        if not resource_id and kind != "eco":
             raise ValueError("a token is for one file or container: its id is empty")
         now = int(time.time() * 1000) if now_ms is None else now_ms
         expires = now + self._ttl_ms if not_after_ms is None else min(now + self._ttl_ms, not_after_ms)
         if kind == "f":
             token = AccessToken(user, FileId(resource_id), frozenset(permissions), expires)
-        else:
+        elif kind == "c":
             token = AccessToken(user, FileId(""), frozenset(permissions), expires, ContainerId(resource_id))
+        else:
+            token = AccessToken(user, FileId(""), frozenset(permissions), expires, ecosystem=True)
         claims: dict[str, object] = {
             "u": user.user_id,
             "n": user.display_name,
-            kind: resource_id,
+            kind: resource_id if kind != "eco" else 1,
             "p": sorted(permission.value for permission in permissions),
             "e": expires,
         }
@@ -169,8 +214,10 @@ class TokenIssuer:
             groups = claims.get("g", [])
             if not isinstance(groups, list):
                 raise TypeError("groups are not a list")
-            if ("f" in claims) == ("c" in claims):
-                raise TypeError("a token names one file or one container")
+            if ("f" in claims) + ("c" in claims) + ("eco" in claims) != 1:
+                raise TypeError("a token names one file, one container or the ecosystem")
+            if "eco" in claims and claims["eco"] != 1:
+                raise TypeError("a bad ecosystem claim")
             container_id = ContainerId(str(claims["c"])) if "c" in claims else None
             token = AccessToken(
                 Principal(str(claims["u"]), str(claims["n"]), tuple(str(group) for group in groups)),
@@ -178,6 +225,7 @@ class TokenIssuer:
                 frozenset(Permission(value) for value in claims["p"]),
                 int(claims["e"]),
                 container_id,
+                "eco" in claims,
             )
         except (ValueError, KeyError, TypeError) as error:
             raise TokenInvalid(f"bad claims: {error}") from None

@@ -268,3 +268,18 @@ def test_share_url_of_a_container_is_its_file_browser_page(host: WopiHost, stora
     assert post(host, parent, "GET_SHARE_URL", **{"X-WOPI-UrlType": "Other"}).status_code == 501
     viewer = container_token(host, parent, permission="view")
     assert post(host, parent, "GET_SHARE_URL", viewer, **{"X-WOPI-UrlType": "ReadWrite"}).status_code == 401
+
+
+def test_a_folder_made_from_the_roots_token_may_be_renamed_and_deleted(host: WopiHost, storage: StorageClient) -> None:
+    """The root is never renamed or deleted, but its token's bound is not narrowed by that: the token traded for
+    a folder made in it may rename and delete that folder (storage still decides)."""
+    root = root_id(storage)
+    made = post(host, root, "CREATE_CHILD_CONTAINER", **{"X-WOPI-SuggestedTarget": "From the root"})
+    url = made.json()["ContainerPointer"]["Url"]
+    info = http.get(url).json()
+    assert info["UserCanRename"] and info["UserCanDelete"]
+    token = url.split("access_token=")[1]
+    container_id = url.split("/wopi/containers/")[1].split("?")[0]
+    renamed = post(host, container_id, "RENAME_CONTAINER", token, **{"X-WOPI-RequestedName": "Renamed from root"})
+    assert renamed.status_code == 200
+    assert post(host, container_id, "DELETE_CONTAINER", token).status_code == 200

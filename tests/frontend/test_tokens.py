@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import re
 import string
@@ -12,7 +13,7 @@ import pytest
 
 from wopi_frontend import tokens
 from wopi_frontend.tokens import MAX_TOKEN_LENGTH, AccessToken, TokenInvalid, TokenIssuer
-from wopi_frontend.types import PERMISSION_SETS, FileId, Permission, Principal
+from wopi_frontend.types import PERMISSION_SETS, ContainerId, FileId, Permission, Principal
 
 KEY = "k" * 32
 TTL = 10 * 3600
@@ -139,3 +140,56 @@ def test_signed_but_bad_claims(payload: bytes) -> None:
 def test_base62_keeps_every_byte(data: bytes) -> None:
     """The base62 framing keeps leading zero bytes and every byte value."""
     assert tokens._b62decode(tokens._b62encode(data)) == data
+
+
+def test_each_token_names_one_kind_of_resource() -> None:
+    """A file's, a container's and an ecosystem token: none passes for another kind, even with the same id."""
+    issuer = TokenIssuer(KEY, TTL)
+    edit = PERMISSION_SETS["edit"]
+    for_file = issuer.verify(issuer.issue(USER, FILE, edit, now_ms=NOW)[0], now_ms=NOW)
+    for_container = issuer.verify(issuer.issue_for_container(USER, ContainerId(FILE), edit, now_ms=NOW)[0], now_ms=NOW)
+    for_ecosystem = issuer.verify(issuer.issue_for_ecosystem(USER, edit, now_ms=NOW)[0], now_ms=NOW)
+    assert for_file.is_for_file(FILE) and not for_file.is_for_container(ContainerId(FILE))
+    assert not for_file.is_for_ecosystem()
+    assert for_container.is_for_container(ContainerId(FILE)) and not for_container.is_for_file(FILE)
+    assert not for_container.is_for_ecosystem()
+    assert for_ecosystem.is_for_ecosystem()
+    assert not for_ecosystem.is_for_file(FileId("")) and not for_ecosystem.is_for_container(ContainerId(""))
+
+
+def test_a_traded_token_keeps_the_user_and_bound_and_never_outlives_its_source() -> None:
+    issuer = TokenIssuer(KEY, TTL)
+    soon = int(time.time() * 1000) + 60_000
+    _, source = issuer.issue(USER, FILE, PERMISSION_SETS["view"], not_after_ms=soon)
+    other = FileId("b" * 24)
+    for traded_text in (
+        issuer.trade(source, file_id=other),
+        issuer.trade(source, container_id=ContainerId("c" * 24)),
+        issuer.trade(source, ecosystem=True),
+    ):
+        traded = issuer.verify(traded_text)
+        assert traded.user == USER and traded.permissions == source.permissions
+        assert traded.expires_ms == soon  # capped by the source, not now + ttl
+    with pytest.raises(ValueError):
+        issuer.trade(source)
+    with pytest.raises(ValueError):
+        issuer.trade(source, file_id=other, ecosystem=True)
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"f": "x", "c": "x"},
+        {"f": "x", "eco": 1},
+        {"c": "x", "eco": 1},
+        {"eco": 0},
+        {"eco": "yes"},
+        {},
+    ],
+)
+def test_a_token_naming_no_or_several_resources_is_refused(claims: dict[str, object]) -> None:
+    issuer = TokenIssuer(KEY, TTL)
+    payload = json.dumps({"u": "u", "n": "n", "p": ["view"], "e": NOW + 1000, **claims}).encode()
+    text = tokens.FORMAT + tokens._b62encode(payload + issuer._mac(payload))
+    with pytest.raises(TokenInvalid):
+        issuer.verify(text, now_ms=NOW)

@@ -70,12 +70,16 @@ def _table(rows: list[list[str]]) -> list[str]:
     return lines
 
 
-def render(run: RunResult, pinned: dict[str, str], cases_file: Path) -> str:
+def render(
+    run: RunResult, pinned: dict[str, str], cases_file: Path, alternate_runs: dict[str, str] | None = None
+) -> str:
+    """`alternate_runs`: group -> the configuration it ran in, when not the main one (conftest.ALTERNATE_RUNS)."""
+    alternate_runs = alternate_runs or {}
     result = verdict(run, pinned)
     rows = [["Group", "Passed", "Failed", "Skipped", "Notes"]]
     for group, results in run.by_group().items():
         counts = {status: sum(1 for r in results if r.status is status) for status in Status}
-        notes = []
+        notes = [f"run with {alternate_runs[group]}"] if group in alternate_runs else []
         known = sum(1 for r in results if r.status is Status.FAIL and r.full_name in pinned)
         if known:
             notes.append(f"{known} known failure(s) pinned")

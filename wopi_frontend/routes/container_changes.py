@@ -19,7 +19,7 @@ import grpc
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from wopi_frontend import names, storage_permissions, utf7
+from wopi_frontend import names, utf7
 from wopi_frontend.container_pointers import container_pointer
 from wopi_frontend.context import WopiContext, context_of
 from wopi_frontend.errors import BadRequest, Conflict, NotImplementedByHost, TokenRejected
@@ -90,7 +90,7 @@ async def create_child_file(request: Request, container_id: ContainerId, token: 
         info = await _create_specific_file(
             request, context, container_id, _specific_name(specific, "X-WOPI-InvalidFileNameError"), token
         )
-    return await _new_file_response(context, container_id, info, token)
+    return _new_file_response(context, info, token)
 
 
 async def _create_suggested_file(
@@ -151,14 +151,9 @@ async def _create_specific_file(
         ) from None
 
 
-async def _new_file_response(
-    context: WopiContext, container_id: str, info: pb.FileInfo, token: AccessToken
-) -> Response:
+def _new_file_response(context: WopiContext, info: pb.FileInfo, token: AccessToken) -> Response:
     """Name, Url (the new file's WOPISrc with a token traded from the container's), and its host pages."""
-    caps = await context.storage.capabilities()
-    folder = await context.storage.get_container(container_id, token.user)
-    allowed = storage_permissions.effective(token.permissions, caps, info, folder)
-    traded, _ = context.tokens.issue(token.user, FileId(info.file_id), allowed, not_after_ms=token.expires_ms)
+    traded = context.tokens.trade(token, file_id=FileId(info.file_id))
     return JSONResponse(
         {
             "Name": info.name,
@@ -198,7 +193,7 @@ async def create_child_container(request: Request, container_id: ContainerId, to
             if error.code == grpc.StatusCode.ALREADY_EXISTS:
                 raise await _taken(context, container_id, name, token.user, "container") from None
             raise
-    return JSONResponse({"ContainerPointer": container_pointer(context, info, token, caps)})
+    return JSONResponse({"ContainerPointer": container_pointer(context, info, token)})
 
 
 async def _create_suggested_container(

@@ -37,12 +37,9 @@ MAX_EXTENSIONS = 64
 _ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
-def child_file(
-    context: WopiContext, info: pb.FileInfo, token: AccessToken, caps: pb.Capabilities, folder: pb.ContainerInfo
-) -> dict[str, object]:
+def child_file(context: WopiContext, info: pb.FileInfo, token: AccessToken) -> dict[str, object]:
     """A child file as EnumerateChildren lists it, its Url with a file token traded from the container's."""
-    allowed = storage_permissions.effective(token.permissions, caps, info, folder)
-    traded, _ = context.tokens.issue(token.user, FileId(info.file_id), allowed, not_after_ms=token.expires_ms)
+    traded = context.tokens.trade(token, file_id=FileId(info.file_id))
     child = {
         "Name": info.name,
         "Url": f"{context.wopi_src(info.file_id)}?access_token={traded}",
@@ -62,29 +59,30 @@ async def check_container_info(request: Request) -> Response:
     info = await context.storage.get_container(container_id, token.user)
     allowed = storage_permissions.of_container(token.permissions, caps, info)
     is_root = not info.parent_container_id
-    return DocumentResponse(
-        {
-            "Name": display_name(context, info),
-            "HostUrl": context.browser_url(info.container_id),
-            "IsAnonymousUser": False,
-            "UserCanCreateChildContainer": caps.containers and Permission.CREATE in allowed,
-            "UserCanCreateChildFile": Permission.CREATE in allowed,
-            "UserCanDelete": caps.containers and not is_root and Permission.DELETE in allowed,
-            "UserCanRename": caps.containers and not is_root and Permission.RENAME in allowed,
-            "SupportedShareUrlTypes": ["ReadOnly", "ReadWrite"],
-        }
-    )
+    document: dict[str, object] = {
+        "Name": display_name(context, info),
+        "HostUrl": context.browser_url(info.container_id),
+        # as CheckFileInfo says them (checkfileinfo.py): the same user, whichever resource they are asked about
+        "IsAnonymousUser": False,
+        "IsEduUser": False,
+        "LicenseCheckForEditIsEnabled": False,
+        "UserCanCreateChildContainer": caps.containers and Permission.CREATE in allowed,
+        "UserCanCreateChildFile": Permission.CREATE in allowed,
+        "UserCanDelete": caps.containers and not is_root and Permission.DELETE in allowed,
+        "UserCanRename": caps.containers and not is_root and Permission.RENAME in allowed,
+        "SupportedShareUrlTypes": ["ReadOnly", "ReadWrite"],
+    }
+    if caps.access_control:  # the file browser's Share dialog of the folder (without access control: none)
+        document["SharingUrl"] = context.folder_sharing_url(info.container_id)
+    return DocumentResponse(document)
 
 
 async def enumerate_ancestors(request: Request) -> Response:
     container_id = container_id_of(request)
     token = authenticate_container(request, container_id, Permission.VIEW)
     context = context_of(request)
-    caps = await context.storage.capabilities()
     ancestors = await context.storage.container_ancestors(container_id, token.user)
-    return DocumentResponse(
-        {"AncestorsWithRootFirst": [container_pointer(context, info, token, caps) for info in ancestors]}
-    )
+    return DocumentResponse({"AncestorsWithRootFirst": [container_pointer(context, info, token) for info in ancestors]})
 
 
 def extension_filter(request: Request) -> list[str]:
@@ -110,7 +108,7 @@ async def enumerate_children(request: Request) -> Response:
     context = context_of(request)
     caps = await context.storage.capabilities()
     folder = await context.storage.get_container(container_id, token.user)  # 404 before the answer starts
-    listing = _Listing(context, token, caps, folder, extensions)
+    listing = _Listing(context, token, folder, extensions)
     if caps.paged_listing:
         first = await context.storage.list_children_page(container_id, token.user, PAGE_SIZE, extensions=extensions)
         return StreamingResponse(listing.from_pages(first), media_type="application/json")
@@ -124,16 +122,15 @@ class _Listing:
         self,
         context: WopiContext,
         token: AccessToken,
-        caps: pb.Capabilities,
         folder: pb.ContainerInfo,
         extensions: Sequence[str],
     ) -> None:
-        self.context, self.token, self.caps, self.folder, self.extensions = context, token, caps, folder, extensions
+        self.context, self.token, self.folder, self.extensions = context, token, folder, extensions
 
     def _entry(self, item: pb.Item) -> dict[str, object]:
         if item.HasField("container"):
-            return container_pointer(self.context, item.container, self.token, self.caps)
-        return child_file(self.context, item.file, self.token, self.caps, self.folder)
+            return container_pointer(self.context, item.container, self.token)
+        return child_file(self.context, item.file, self.token)
 
     async def from_pages(self, page: ChildrenPage) -> AsyncIterator[bytes]:
         """From ListChildrenPage, whose pages hold containers first, then files: one pass."""

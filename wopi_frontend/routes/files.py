@@ -118,9 +118,6 @@ async def enumerate_ancestors(request: Request) -> Response:
     file_id = file_id_of(request)
     token = authenticate(request, file_id, Permission.VIEW)
     context = context_of(request)
-    caps = await context.storage.capabilities()
     ancestors = await context.storage.file_ancestors(file_id, token.user)
     # Each with a container token traded from the file's (container_pointers.py): no more than it grants.
-    return JSONResponse(
-        {"AncestorsWithRootFirst": [container_pointer(context, info, token, caps) for info in ancestors]}
-    )
+    return JSONResponse({"AncestorsWithRootFirst": [container_pointer(context, info, token) for info in ancestors]})
