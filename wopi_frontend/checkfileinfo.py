@@ -113,6 +113,7 @@ def check_file_info(
         "BreadcrumbFolderUrl": ancestors_url,
         "CloseUrl": ancestors_url,  # back to the folder the file is in
         "DownloadUrl": context.download_url(info.file_id),
+        "FileUrl": context.file_url(token),  # GetFile without the access token, for a few minutes
         "FileSharingUrl": edit_url,  # what GetShareUrl(ReadWrite) gives
         # The host page (same origin as this host's public URL) handles these messages itself; without
         # PostMessageOrigin the client sends none and ignores the page's.

@@ -10,9 +10,10 @@ from starlette.requests import Request
 
 from wopi_frontend.client_profiles import ClientProfile, profile_for
 from wopi_frontend.discovery import DiscoveryService
+from wopi_frontend.file_url_signing import FileUrlSigner
 from wopi_frontend.settings import FrontendSettings
 from wopi_frontend.storage_client import StorageClient
-from wopi_frontend.tokens import TokenIssuer
+from wopi_frontend.tokens import AccessToken, TokenIssuer
 
 
 @dataclass
@@ -42,6 +43,14 @@ class WopiContext:
 
     def download_url(self, file_id: str) -> str:
         return f"{self.settings.base_url}/browse/download/{quote(file_id)}"
+
+    def file_url(self, token: AccessToken) -> str:
+        """CheckFileInfo's FileUrl for the access token's file and user: read only, short-lived (routes/file_url.py)."""
+        return f"{self.settings.base_url}/wopi-file/{token.file_id}?t={self.file_url_signer.signature(token)}"
+
+    @cached_property
+    def file_url_signer(self) -> FileUrlSigner:
+        return FileUrlSigner(self.settings.token_key)
 
     @cached_property
     def origin(self) -> str:

@@ -88,9 +88,14 @@ class AccessToken:
         return self.ecosystem
 
 
+ACCESS_TOKENS = b"wopi-host access token"
+
+
 class TokenIssuer:
-    def __init__(self, key: str, ttl_seconds: int) -> None:
-        self._key = hashlib.sha256(b"wopi-host access token\x00" + key.encode()).digest()
+    def __init__(self, key: str, ttl_seconds: int, *, purpose: bytes = ACCESS_TOKENS) -> None:
+        """`purpose` names what the tokens are for: each purpose signs with its own key derived from `key`, so
+        that a token made for one (a FileUrl's, file_urls.py) is never accepted for another (an access token)."""
+        self._key = hashlib.sha256(purpose + b"\x00" + key.encode()).digest()
         self._ttl_ms = ttl_seconds * 1000
         self._verified = functools.lru_cache(maxsize=VERIFIED_TOKENS_KEPT)(self._claims_of)
 
