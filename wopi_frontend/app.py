@@ -20,7 +20,7 @@ from wopi_frontend.context import WopiContext
 from wopi_frontend.discovery import DiscoveryService
 from wopi_frontend.errors import NotFound, NotImplementedByHost, WopiError, handle_error
 from wopi_frontend.proof_check import ProofKeyCheck
-from wopi_frontend.routes import browser, container_changes, containers, contents, ecosystem, file_url, files
+from wopi_frontend.routes import blank, browser, container_changes, containers, contents, ecosystem, file_url, files
 from wopi_frontend.settings import FrontendSettings
 from wopi_frontend.storage_client import StorageCallError, StorageClient
 from wopi_frontend.tokens import TokenIssuer
@@ -134,6 +134,7 @@ def create_app(settings: FrontendSettings, storage: StorageClient | None = None)
         *container_routes(settings),
         Route("/wopi/{path:path}", no_such_wopi_route, methods=["GET", "POST"]),
         Route("/wopi-file/{file_id}", file_url.get_from_file_url, methods=["GET"]),
+        Route("/blank/{extension}", blank.get_blank_document, methods=["GET"]),
         Route("/api/v1/sessions", sessions_api.create_session, methods=["POST"]),
         Route("/host/{file_id}", host_page.host_page, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),

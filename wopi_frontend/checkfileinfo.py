@@ -10,6 +10,7 @@ import base64
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from wopi_frontend.blank_documents import BLANK_EXTENSIONS
 from wopi_frontend.client_profiles import extra_check_file_info
 from wopi_frontend.context import WopiContext
 from wopi_frontend.names import split_extension
@@ -127,6 +128,13 @@ def check_file_info(
     document.update(
         extra_check_file_info(context.client_profile, is_owner=owner_id == token.user.user_id, can_write=can_write)
     )
+    if (
+        context.client_profile.template_source
+        and info.size == 0
+        and can_write
+        and extension.lower() in BLANK_EXTENSIONS
+    ):
+        document["TemplateSource"] = context.blank_document_url(extension.lower())
     if info.sha256:
         document["SHA256"] = base64.b64encode(info.sha256).decode("ascii")
     if not extension:

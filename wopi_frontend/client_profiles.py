@@ -44,12 +44,16 @@ class ClientProfile:
     # CheckFileInfo: the client's own properties (see `extra_check_file_info`).
     collabora_properties: bool
     onlyoffice_properties: bool
+    # CheckFileInfo of an empty file: TemplateSource, the URL of a blank document of its type, which the client
+    # opens instead and saves over the empty file (Collabora and ONLYOFFICE; Office fills an empty file itself,
+    # with its editnew action).
+    template_source: bool
 
 
 PROFILES: dict[WopiClient, ClientProfile] = {
-    WopiClient.OFFICE: ClientProfile(WopiClient.OFFICE, False, False, False),
-    WopiClient.COLLABORA: ClientProfile(WopiClient.COLLABORA, True, True, False),
-    WopiClient.ONLYOFFICE: ClientProfile(WopiClient.ONLYOFFICE, True, False, True),
+    WopiClient.OFFICE: ClientProfile(WopiClient.OFFICE, False, False, False, False),
+    WopiClient.COLLABORA: ClientProfile(WopiClient.COLLABORA, True, True, False, True),
+    WopiClient.ONLYOFFICE: ClientProfile(WopiClient.ONLYOFFICE, True, False, True, True),
 }
 
 # The save-conflict check's request headers (Collabora sends both names; ONLYOFFICE the legacy one).

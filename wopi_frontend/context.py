@@ -41,6 +41,10 @@ class WopiContext:
         """The file browser's Shared with me page."""
         return f"{self.settings.base_url}/shared"
 
+    def blank_document_url(self, extension: str) -> str:
+        """A blank document of a type (".docx"), for CheckFileInfo's TemplateSource (routes/blank.py)."""
+        return f"{self.settings.base_url}/blank/{extension.removeprefix('.')}"
+
     def download_url(self, file_id: str) -> str:
         return f"{self.settings.base_url}/browse/download/{quote(file_id)}"
 

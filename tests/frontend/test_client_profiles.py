@@ -20,6 +20,7 @@ from tests.frontend.test_operations import DOCUMENT, SCHEMA_PATH, is_absolute
 from tests.frontend.wopi import WopiFile, open_file
 from tests.validator.proofs import proofkeys_dir
 from wopi_frontend.app import create_app
+from wopi_frontend.blank_documents import blank_document
 from wopi_frontend.client_profiles import WopiClient, detect_client, profile_for
 from wopi_frontend.discovery import parse_discovery
 from wopi_frontend.settings import FrontendSettings
@@ -290,3 +291,34 @@ def test_a_save_slipping_in_after_the_timestamp_check_is_caught(wopi_host: WopiH
     response = asyncio.run(scenario())
     assert response.status_code == 409 and response.json()["COOLStatusCode"] == 1010
     assert file.contents() == b"the other save"
+
+
+# ---- TemplateSource ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("extension", [".docx", ".xlsx", ".pptx", ".odt", ".ods", ".odp"])
+def test_an_empty_document_gets_a_template_source_collabora_fetches(collabora_host: WopiHost, extension: str) -> None:
+    file = open_file(collabora_host, f"empty-for-template{extension}")
+    source = file.info()["TemplateSource"]
+    assert source == f"{collabora_host.url}/blank/{extension[1:]}"
+    fetched = httpx.get(source, timeout=30)  # no token: the blank documents are the same for everybody
+    assert fetched.status_code == 200 and fetched.content == blank_document(extension)
+    assert fetched.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_no_template_source_once_a_document_has_contents_or_for_a_viewer(collabora_host: WopiHost) -> None:
+    filled = open_file(collabora_host, "filled.docx", blank_document(".docx"))
+    assert "TemplateSource" not in filled.info()
+    viewer = open_file(collabora_host, "viewed-empty.docx", permission="view")
+    assert "TemplateSource" not in viewer.info()  # it could not save over the empty file anyway
+    other = open_file(collabora_host, "notes-empty.txt")
+    assert "TemplateSource" not in other.info()  # no blank document of that type
+
+
+@pytest.mark.parametrize("path", ["/blank/exe", "/blank/DOCX", "/blank/..%2Fdocx", "/blank/"])
+def test_only_the_blank_documents_are_served(collabora_host: WopiHost, path: str) -> None:
+    assert httpx.get(f"{collabora_host.url}{path}", timeout=30).status_code == 404
+
+
+def test_office_fills_an_empty_document_itself(office_host: WopiHost) -> None:
+    assert "TemplateSource" not in open_file(office_host, "office-empty.docx").info()  # editnew does it
