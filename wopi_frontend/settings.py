@@ -82,6 +82,10 @@ class FrontendSettings:
     # Off, a token reaches its one file only: those operations answer 501 and CheckFileInfo says
     # SupportsContainers and SupportsEcosystem false.
     containers: bool = True
+    # A folder on this machine of the organisation's templates: "New" in the file browser also offers each file
+    # there the editor can edit, or that is a template (.dotx, .xltx, .potx, .ott, .ots, .otp: the new document is
+    # a .docx... made from it), by its name without extension; read when the menu is shown (template_folder.py).
+    templates_dir: str | None = None
     # Extra `host[:port]` names (comma-separated) requests may be addressed to, besides the public URL's (and
     # the loopback names when listening on loopback): for a reverse proxy that rewrites `Host`.
     allowed_hosts: str | None = None

@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 from tests.browser.conftest import Watched, folder_on_disk, folder_url, screenshot
 from tests.browser.office_client import StandInOffice
 from tests.frontend.servers import WopiHost
+from wopi_frontend.blank_documents import blank_document
 
 Host = tuple[WopiHost, StandInOffice]
 
@@ -82,11 +83,11 @@ def test_new_document_opens_in_the_editor(office_host: Host, page: Any) -> None:
         page.locator("#new-menu form").first.get_by_label("Name").fill("Minutes")
         page.locator("#new-menu select[name=type]").select_option(".odt")
         page.get_by_role("button", name="Create document").click()
-        # An empty document: the host page opens it with the client's editnew action.
+        # A blank document of its type, not an empty file: the host page opens it with the client's edit action.
         page.wait_for_url(re.compile(r"/host/[A-Za-z0-9_-]+\?action=edit$"))
         expect(page.frame_locator("#office_frame").locator("#doc-name")).to_have_text(expected)
-        assert office.forms()[-1]["action"] == "editnew"
-        assert (folder / expected).stat().st_size == 0
+        assert office.forms()[-1]["action"] == "edit"
+        assert (folder / expected).read_bytes() == blank_document(".odt")
     page.goto(listing)
     expect(_row(page, "Minutes.odt")).to_be_visible()
     expect(_row(page, "Minutes (2).odt")).to_be_visible()

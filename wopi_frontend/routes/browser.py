@@ -3,13 +3,15 @@
 `/?container=ID[&page=TOKEN]` lists one page of a container (the root without it): folders first, then
 documents, each by name, with size, time of the last change and lock state, each opening the host page to view or
 edit; a "More" link carries storage's token of the next page, so that a page costs the same in any folder. The
-actions are in `browser_actions.py` (forms and upload) and `downloads.py`.
+actions are in `browser_actions.py` (forms and upload; what "New" offers is `new_documents.py`'s) and
+`downloads.py`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Iterable
 from urllib.parse import urlencode
 
 from starlette.requests import Request
@@ -17,7 +19,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from wopi_frontend import host_page, pages
+from wopi_frontend import host_page, new_documents, pages
 from wopi_frontend.context import WopiContext
 from wopi_frontend.csrf import guard_for
 from wopi_frontend.flash import flash_for
@@ -25,7 +27,6 @@ from wopi_frontend.pages import Markup, render
 from wopi_frontend.routes import browser_actions, downloads, sharing
 from wopi_frontend.routes.page_support import (
     ICON_LETTERS,
-    NEW_DOCUMENT_TYPES,
     ROOT_NAME,
     EditorState,
     discovery_of,
@@ -149,12 +150,17 @@ def _file_row(context: WopiContext, caps: pb.Capabilities, info: pb.FileInfo, cs
     )
 
 
-def _new_menu(folder_url: str, csrf: str, actions: BrowserActions) -> Markup:
+def _new_menu(folder_url: str, csrf: str, actions: BrowserActions, templates: list[new_documents.Choice]) -> Markup:
     if not actions.create:
         return Markup("")
-    options = pages.join(
-        render("option.html", value=extension, label=label) for extension, label in NEW_DOCUMENT_TYPES.items()
-    )
+    options = _options(new_documents.BLANK_CHOICES)
+    if templates:
+        options = pages.join(
+            [
+                render("optgroup.html", label="Blank documents", options=options),
+                render("optgroup.html", label="Templates", options=_options(templates)),
+            ]
+        )
     return render(
         "new-menu.html",
         new_document=render("new-document.html", csrf=csrf, action=f"{folder_url}/new-document", options=options),
@@ -164,6 +170,10 @@ def _new_menu(folder_url: str, csrf: str, actions: BrowserActions) -> Markup:
             else Markup("")
         ),
     )
+
+
+def _options(choices: Iterable[new_documents.Choice]) -> Markup:
+    return pages.join(render("option.html", value=choice.value, label=choice.label) for choice in choices)
 
 
 def _up_link(context: WopiContext, container: pb.ContainerInfo, ancestors: list[pb.ContainerInfo]) -> Markup:
@@ -233,7 +243,7 @@ async def _listing(request: Request, context: WopiContext, user: Principal) -> R
         context.storage.capabilities(),
     )
     folders, files = _split(page)
-    state, _ = discovery_of(context)
+    state, discovery = discovery_of(context)
     guard = guard_for(settings)
     csrf, new_nonce = guard.issue(request, user)
     flash = flash_for(settings)
@@ -242,6 +252,9 @@ async def _listing(request: Request, context: WopiContext, user: Principal) -> R
     rows += [_file_row(context, capabilities, info, csrf, user) for info in files]
     here = ItemRef(container.container_id, True)
     actions = actions_for(capabilities, container.permissions, is_container=True)
+    templates = (
+        await new_documents.template_choices(settings, new_documents.editable_by(discovery)) if actions.create else []
+    )
     folder_url = sharing.item_url(context, here)
     notices = [flash_notice(message)]
     if state is not EditorState.READY:
@@ -261,7 +274,7 @@ async def _listing(request: Request, context: WopiContext, user: Principal) -> R
             if actions.create
             else Markup("")
         ),
-        new_menu=_new_menu(folder_url, csrf, actions),
+        new_menu=_new_menu(folder_url, csrf, actions, templates),
         notices=pages.join(notices),
         noscript=render("upload-noscript.html") if actions.create else Markup(""),
         rows=pages.join(rows) if rows or token else render("empty.html" if actions.create else "empty-read-only.html"),

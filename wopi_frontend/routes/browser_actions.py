@@ -1,13 +1,15 @@
 """What the file browser's forms and upload do: new documents and folders, rename, delete, upload.
 
 Forms are plain HTML POSTs (they work without scripts) answered with a redirect back to the folder and a
-one-time message (post/redirect/get). The upload is a script's POST of the raw file, streamed to storage as it
-arrives. Every POST passes the CSRF checks of `csrf.py` first.
+one-time message (post/redirect/get); a form that names something the page never offered (a forged or stale one)
+gets an error status and a page saying so instead. What a new document starts with is `new_documents.py`'s.
+The upload is a script's POST of the raw file, streamed to storage as it arrives. Every POST passes the CSRF
+checks of `csrf.py` first.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qsl
 
 import grpc
@@ -15,14 +17,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from wopi_frontend import names, pages
+from wopi_frontend import names, new_documents, pages
 from wopi_frontend.context import WopiContext
 from wopi_frontend.csrf import FORM_FIELD, HEADER, CsrfRejected, guard_for
 from wopi_frontend.errors import TooLarge, WopiError
 from wopi_frontend.flash import flash_for
 from wopi_frontend.requests import body_chunks, small_body
+from wopi_frontend.routes.page_support import NEW_DOCUMENT_TYPES as NEW_DOCUMENT_TYPES  # the kinds "New" offers
 from wopi_frontend.routes.page_support import (
-    NEW_DOCUMENT_TYPES,
     EditorState,
     discovery_of,
     extension_of,
@@ -32,6 +34,7 @@ from wopi_frontend.routes.page_support import (
     valid_id,
 )
 from wopi_frontend.storage_client import StorageCallError
+from wopi_frontend.template_documents import Chunks, TemplateUnusable
 from wopi_frontend.types import Principal
 from wopi_proto.storage_v1 import storage_pb2 as pb
 
@@ -49,6 +52,18 @@ class ActionFailed(Exception):
     def __init__(self, back: str, text: str) -> None:
         super().__init__(text)
         self.back = back
+        self.text = text
+
+
+class FormRefused(Exception):
+    """A form that cannot be acted on as sent: answered with `status_code` and a page saying why (`title`,
+    `text`), with a link back to `back`, instead of a redirect; nothing was changed."""
+
+    def __init__(self, status_code: int, back: str, title: str, text: str) -> None:
+        super().__init__(text)
+        self.status_code = status_code
+        self.back = back
+        self.title = title
         self.text = text
 
 
@@ -86,6 +101,11 @@ def form_action(handler: FormHandler) -> Callable[[Request], Awaitable[Response]
             )
         try:
             target, done = await handler(context, user, item_id, form)
+        except FormRefused as refused:
+            back = pages.link_button(refused.back, "Back to the folder", primary=True)
+            return pages.message_page(
+                settings, refused.title, refused.text, status_code=refused.status_code, user=user, actions=back
+            )
         except ActionFailed as failure:
             response = RedirectResponse(failure.back, status_code=303)
             flash_for(settings).set(response, user, "error", failure.text)
@@ -143,48 +163,51 @@ async def delete_file(context: WopiContext, user: Principal, file_id: str, form:
     return back, f"Deleted “{info.name}”."
 
 
-async def _nothing() -> AsyncIterator[bytes]:
-    return
-    yield b""
-
-
 async def new_document(context: WopiContext, user: Principal, container_id: str, form: Form) -> tuple[str, str]:
-    """An empty file of the chosen type, opened for editing: WOPI clients start empty documents with `editnew`."""
+    """A document of the chosen kind, from its blank document or template, opened for editing."""
     back = _folder_page(context, container_id)
-    extension = form.get("type", "")
-    if extension not in NEW_DOCUMENT_TYPES:
-        raise ActionFailed(back, "Choose one of the document types offered.")
+    state, discovery = discovery_of(context)
+    settings = context.settings
+    try:
+        choice = await new_documents.chosen(settings, new_documents.editable_by(discovery), form.get("type", ""))
+    except new_documents.ChoiceRefused as refused:
+        raise FormRefused(refused.status_code, back, refused.title, refused.text) from None
     stem = form.get("name", "").strip() or "Untitled"
-    name = stem if extension_of(stem) == extension else stem + extension
+    name = stem if extension_of(stem) == choice.extension else stem + choice.extension
     problem = names.problem(name)
     if problem is not None:
         raise ActionFailed(back, f"That name cannot be used: {problem}.")
     try:
-        info = await _create_empty(context, container_id, name, user)
+        async with new_documents.starting_contents(settings, choice) as chunks:
+            info = await _create(context, container_id, name, chunks, user)
+    except new_documents.ChoiceRefused as refused:
+        raise FormRefused(refused.status_code, back, refused.title, refused.text) from None
+    except TemplateUnusable as unusable:
+        raise ActionFailed(back, f"“{name}” was not created: the template “{choice.label}” {unusable}.") from None
     except StorageCallError as error:
         if error.code == grpc.StatusCode.ALREADY_EXISTS:
             raise ActionFailed(
                 back, f"“{name}” and its numbered variants are all taken: choose another name."
             ) from None
         raise _failed(back, f"“{name}” was not created", error) from None
-    state, _ = discovery_of(context)
     target = context.host_page_url(info.file_id, "edit") if state is EditorState.READY else back
     return target, f"Created “{info.name}”."
 
 
-async def _create_empty(context: WopiContext, container_id: str, name: str, user: Principal) -> pb.FileInfo:
-    """An empty file named `name`, or its first free numbered variant: chosen by storage in the one call that
-    creates it where the adapter can (`free_name_variants`), else tried one by one up to MAX_NAME_VARIANTS."""
+async def _create(context: WopiContext, container_id: str, name: str, chunks: Chunks, user: Principal) -> pb.FileInfo:
+    """A file named `name`, or its first free numbered variant, made of `chunks()` (streamed, as an upload is):
+    the name chosen by storage in the one call that creates it where the adapter can (`free_name_variants`), else
+    tried one by one up to MAX_NAME_VARIANTS, each try with the contents from the start."""
     if (await context.storage.capabilities()).free_name_variants:
-        return await context.storage.create_file(container_id, name, _nothing(), user, use_free_variant=True)
+        return await context.storage.create_file(container_id, name, chunks(), user, use_free_variant=True)
     candidates = [name] + [names.variant(name, number) for number in range(2, MAX_NAME_VARIANTS + 1)]
     for candidate in candidates[:-1]:
         try:
-            return await context.storage.create_file(container_id, candidate, _nothing(), user)
+            return await context.storage.create_file(container_id, candidate, chunks(), user)
         except StorageCallError as error:
             if error.code != grpc.StatusCode.ALREADY_EXISTS:
                 raise
-    return await context.storage.create_file(container_id, candidates[-1], _nothing(), user)
+    return await context.storage.create_file(container_id, candidates[-1], chunks(), user)
 
 
 # ---- folders ----

@@ -24,7 +24,7 @@ from wopi_proto.storage_v1 import storage_pb2 as pb
 
 _ID = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
-# New documents people can make from the browser: an empty file, which WOPI clients open with `editnew`.
+# New documents people can make from the browser, each started as a blank document of its type (new_documents.py).
 NEW_DOCUMENT_TYPES: dict[str, str] = {
     ".docx": "Word document (.docx)",
     ".xlsx": "Excel workbook (.xlsx)",
