@@ -12,6 +12,7 @@ from storage_adapter import validation
 from storage_adapter.access import Grant, Grantee, GranteeKind, Role
 from storage_adapter.errors import InvalidArgument
 from storage_adapter.types import (
+    Activity,
     Capabilities,
     ContainerMeta,
     FileMeta,
@@ -142,7 +143,41 @@ def capabilities(value: Capabilities) -> pb.Capabilities:
         free_name_variants=value.free_name_variants,
         max_container_depth=value.max_container_depth,
         access_control=value.access_control,
+        activities=value.activities,
+        max_activities_per_file=value.max_activities_per_file,
     )
+
+
+def activity(value: Activity) -> pb.Activity:
+    """A recorded activity (`recorded_at` set) as AddActivities and ListActivities answer it."""
+    comment = value.comment
+    message = pb.Activity(
+        activity_id=value.activity_id,
+        comment=pb.CommentActivity(
+            content_id=comment.content_id,
+            navigation_id=comment.navigation_id,
+            action=int(comment.action),  # type: ignore[arg-type]
+            text=comment.text,
+            is_reply=comment.is_reply,
+        ),
+        actor=principal(value.actor),
+        people=[
+            pb.ActivityPerson(
+                name=person.name,
+                id=person.id,
+                provider=person.provider,
+                mentioned=person.mentioned,
+                in_thread=person.in_thread,
+                replied_to=person.replied_to,
+            )
+            for person in value.people
+        ],
+    )
+    if value.occurred_at is not None:
+        message.occurred_time.CopyFrom(timestamp(value.occurred_at))
+    if value.recorded_at is not None:
+        message.recorded_time.CopyFrom(timestamp(value.recorded_at))
+    return message
 
 
 def preconditions(message: pb.Preconditions, caps: Capabilities, field: str) -> Preconditions:

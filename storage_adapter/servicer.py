@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 
 import grpc
 
-from storage_adapter import access, content_wire, convert, listing, principal, validation
+from storage_adapter import access, activities, content_wire, convert, listing, principal, validation
 from storage_adapter.backends.base import StorageBackend
 from storage_adapter.errors import InvalidArgument, StorageError, TooLarge, Unsupported
 from storage_adapter.streams import DEFAULT_IDLE_TIMEOUT, ContentStream, StreamIdle
@@ -320,6 +320,30 @@ class StorageServicer(pb_grpc.StorageServiceServicer):
         )
         shared = [pb.SharedItem(item=convert.item(item), grant=convert.grant(grant)) for item, grant in entries]
         return pb.ListSharedWithMeResponse(items=shared, next_page_token=next_token)
+
+    # ---- activities ----
+
+    async def AddActivities(self, request: pb.AddActivitiesRequest, context: Context) -> pb.AddActivitiesResponse:
+        self._require_activities()
+        actor = _principal(required=True)  # storage records who added them, on every adapter
+        file_id = validation.file_id(request.file_id)
+        requested = activities.requested(request.activities)  # every bound, before the backend sees any
+        recorded = await self.backend.add_activities(file_id, requested, actor)
+        return pb.AddActivitiesResponse(activities=[convert.activity(activity) for activity in recorded])
+
+    async def ListActivities(self, request: pb.ListActivitiesRequest, context: Context) -> pb.ListActivitiesResponse:
+        self._require_activities()
+        file_id = validation.file_id(request.file_id)
+        size = activities.page_size(request.page_size)
+        page = await self.backend.list_activities(file_id, size, activities.page_before(request.page_token, file_id))
+        return pb.ListActivitiesResponse(
+            activities=[convert.activity(activity) for activity in page.activities],
+            next_page_token=activities.page_token(file_id, page.last) if page.last is not None else "",
+        )
+
+    def _require_activities(self) -> None:
+        if not self.caps.activities:
+            raise Unsupported("this adapter keeps no activities")
 
     def _require_access_control(self) -> None:
         if not self.caps.access_control:

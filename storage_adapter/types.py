@@ -122,6 +122,48 @@ class Preconditions:
 NO_PRECONDITIONS = Preconditions()
 
 
+class CommentAction(enum.IntEnum):
+    """What was done to a comment; the values are the proto `CommentAction` numbers."""
+
+    CREATED = 1
+    UPDATED = 2
+    DELETED = 3
+
+
+@dataclass(frozen=True)
+class ActivityPerson:
+    """A person an activity concerns, as the WOPI client names them."""
+
+    name: str = ""
+    id: str = ""
+    provider: str = ""
+    mentioned: bool = False
+    in_thread: bool = False
+    replied_to: bool = False
+
+
+@dataclass(frozen=True)
+class CommentActivity:
+    content_id: str
+    action: CommentAction
+    navigation_id: str = ""
+    text: str = ""
+    is_reply: bool = False
+
+
+@dataclass(frozen=True)
+class Activity:
+    """Something that happened in a file (proto `Activity`; the rules are `activities.py`). `recorded_at` and
+    `actor` are storage's: None and ANONYMOUS in what a caller asks to add, set once recorded."""
+
+    activity_id: str
+    comment: CommentActivity
+    occurred_at: datetime | None = None
+    people: tuple[ActivityPerson, ...] = ()
+    recorded_at: datetime | None = None
+    actor: Principal = ANONYMOUS
+
+
 @dataclass(frozen=True)
 class Capabilities:
     adapter_name: str
@@ -140,3 +182,5 @@ class Capabilities:
     free_name_variants: bool = False  # use_free_variant and FindFreeName (proto: "Name variants")
     max_container_depth: int = 0  # the root is at depth 0; 0 = no limit (the servicer enforces it)
     access_control: bool = False  # the backend enforces `access.py`'s model and implements the sharing methods
+    activities: bool = False  # the backend implements add_activities and list_activities (`activities.py`)
+    max_activities_per_file: int = 0  # the most recent kept per file; 0 without activities

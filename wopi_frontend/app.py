@@ -20,7 +20,17 @@ from wopi_frontend.context import WopiContext
 from wopi_frontend.discovery import DiscoveryService
 from wopi_frontend.errors import NotFound, NotImplementedByHost, WopiError, handle_error
 from wopi_frontend.proof_check import ProofKeyCheck
-from wopi_frontend.routes import blank, browser, container_changes, containers, contents, ecosystem, file_url, files
+from wopi_frontend.routes import (
+    activity_page,
+    blank,
+    browser,
+    container_changes,
+    containers,
+    contents,
+    ecosystem,
+    file_url,
+    files,
+)
 from wopi_frontend.settings import FrontendSettings
 from wopi_frontend.storage_client import StorageCallError, StorageClient
 from wopi_frontend.tokens import TokenIssuer
@@ -140,6 +150,7 @@ def create_app(settings: FrontendSettings, storage: StorageClient | None = None)
         Route("/healthz", healthz, methods=["GET"]),
         Route("/login", dev_login.login, methods=["GET"]),
         *browser.ROUTES,
+        *activity_page.ROUTES,
     ]
     app = Starlette(
         routes=routes,

@@ -97,6 +97,7 @@ def check_file_info(
         "SupportsRename": True,
         "SupportsDeleteFile": True,
         "SupportsUserInfo": True,
+        "SupportsAddActivities": caps.activities,
         "SupportsContainers": context.settings.containers,
         "SupportsEcosystem": context.settings.containers,
         "SupportsFolders": False,

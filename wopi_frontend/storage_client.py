@@ -504,3 +504,22 @@ class StorageClient:
         """One page of what is shared with the principal, and the token of the next page ("" on the last)."""
         request = pb.ListSharedWithMeRequest(page_size=page_size, page_token=page_token)
         return await self._call("ListSharedWithMe", request, principal)  # type: ignore[no-any-return]
+
+    # ---- activities (Capabilities.activities) ----
+
+    async def add_activities(
+        self, file_id: str, activities: list[pb.Activity], principal: Principal
+    ) -> list[pb.Activity]:
+        """Record 1 to 50 activities (WOPI AddActivities), all or nothing; each as storage recorded it, in request
+        order (a retried id: as recorded the first time). Needs write on the file; UNIMPLEMENTED without the
+        capability."""
+        request = pb.AddActivitiesRequest(file_id=file_id, activities=activities)
+        return list((await self._call("AddActivities", request, principal)).activities)
+
+    async def list_activities(
+        self, file_id: str, principal: Principal, page_size: int, page_token: str = ""
+    ) -> tuple[list[pb.Activity], str]:
+        """One page of the file's activities, newest first, and the next page's token ("" on the last)."""
+        request = pb.ListActivitiesRequest(file_id=file_id, page_size=page_size, page_token=page_token)
+        answer = await self._call("ListActivities", request, principal)
+        return list(answer.activities), answer.next_page_token

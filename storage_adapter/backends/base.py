@@ -16,10 +16,11 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from storage_adapter import listing, locks
+from storage_adapter import activities, listing, locks
 from storage_adapter.access import Grant, Grantee, Role
 from storage_adapter.errors import NotFound, Unsupported
 from storage_adapter.types import (
+    Activity,
     Capabilities,
     ContainerId,
     ContainerMeta,
@@ -300,3 +301,21 @@ class StorageBackend(abc.ABC):
         own, ordered by item id then grantee; and the next page's token ("" on the last). InvalidArgument for a
         token this backend did not hand out."""
         raise Unsupported("this adapter does not enforce access control")
+
+    # ---- activities (optional: the `activities` capability) ----
+    # The servicer checks every bound of a request (`activities.requested`) and decodes page tokens; a backend
+    # with the capability stores and reads, numbering what it records by a position that only grows, and
+    # deletes a file's activities with the file.
+
+    async def add_activities(self, file_id: FileId, requested: list[Activity], principal: Principal) -> list[Activity]:
+        """Record for `principal` those of `requested` (well-formed) whose ids the file has not recorded, as
+        `activities.record` decides, then drop the file's oldest beyond `max_activities_per_file`: in one atomic
+        step with the check of the write permission (AddActivities), so that concurrent calls on one file record an
+        id once. Answers `record`'s answers. NotFound, PermissionDenied. Unsupported without the capability."""
+        raise Unsupported("this adapter keeps no activities")
+
+    async def list_activities(self, file_id: FileId, size: int, before: int | None) -> activities.Page:
+        """At most `size` of the file's activities, newest first (by descending position), among those recorded
+        before position `before` (None: from the newest), read from an index (`activities.page_of`). Needs read
+        (ListActivities). NotFound. Unsupported without the capability."""
+        raise Unsupported("this adapter keeps no activities")

@@ -14,11 +14,12 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import hashlib
+import itertools
 import secrets
 from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import timedelta
 
-from storage_adapter import access, listing, locks, name_variants
+from storage_adapter import access, activities, listing, locks, name_variants
 from storage_adapter.access import AccessPolicy, Grant, Grantee, GranteeKind, ItemFacts, Permission, Role
 from storage_adapter.backends.base import Clock, FileReader, StorageBackend, utc_now
 from storage_adapter.errors import (
@@ -30,6 +31,7 @@ from storage_adapter.errors import (
     TooLarge,
 )
 from storage_adapter.types import (
+    Activity,
     Capabilities,
     ContainerId,
     ContainerMeta,
@@ -54,6 +56,8 @@ CAPABILITIES = Capabilities(
     sha256=True,
     free_name_variants=True,
     access_control=True,
+    activities=True,
+    max_activities_per_file=activities.MAX_PER_FILE,
 )
 
 Contents = tuple[bytes, ...]
@@ -86,6 +90,9 @@ class MemoryBackend(StorageBackend):
         self._user_info: dict[str, str] = {}
         self._grants: dict[str, dict[Grantee, Grant]] = {}  # item id -> its own grants
         self._shared_with: dict[Grantee, set[str]] = {}  # grantee -> ids of the items it has a grant on
+        # file id -> its activities by id, each with its position, in the order recorded (dicts keep it)
+        self._activities: dict[FileId, dict[str, tuple[int, Activity]]] = {}
+        self._positions = itertools.count(1)
 
     # ---- containers ----
 
@@ -287,6 +294,7 @@ class MemoryBackend(StorageBackend):
         del self._names[(meta.parent_id, meta.name)]
         del self._files[file_id], self._contents[file_id], self._history[file_id]
         self._forget_grants(file_id)
+        self._activities.pop(file_id, None)
 
     # ---- locks ----
 
@@ -377,6 +385,28 @@ class MemoryBackend(StorageBackend):
             assert seen is not None  # the grant itself lets the principal read it
             page.append((seen, grant))
         return page, ""
+
+    # ---- activities ----
+
+    async def add_activities(self, file_id: FileId, requested: list[Activity], principal: Principal) -> list[Activity]:
+        self._file_for(file_id, "AddActivities")  # no await from here on: the check, the record and the drop
+        kept = self._activities.setdefault(file_id, {})
+        recorded = {
+            wanted.activity_id: kept[wanted.activity_id][1] for wanted in requested if wanted.activity_id in kept
+        }
+        recording = activities.record(requested, recorded, principal, self.clock())
+        for activity in recording.new:
+            kept[activity.activity_id] = (next(self._positions), activity)
+        for oldest in list(kept)[: max(len(kept) - self.capabilities.max_activities_per_file, 0)]:
+            del kept[oldest]
+        return recording.answers
+
+    async def list_activities(self, file_id: FileId, size: int, before: int | None) -> activities.Page:
+        self._file_for(file_id, "ListActivities")
+        # A scan of at most max_activities_per_file: this backend holds everything in memory anyway.
+        newest_first = reversed(self._activities.get(file_id, {}).values())
+        rows = [row for row in newest_first if before is None or row[0] < before][: size + 1]
+        return activities.page_of(rows, size)
 
     # ---- access: the facts of `access.py`'s model, gathered with no await, atomic with what follows ----
 

@@ -44,9 +44,21 @@ class AdapterProcess:
     """`wopi-storage --backend BACKEND --root ROOT --listen 127.0.0.1:PORT`, started and stopped by PID."""
 
     def __init__(
-        self, backend: str, root: Path, log_path: Path, extra_args: tuple[str, ...] = (), *, listen: str | None = None
+        self,
+        backend: str,
+        root: Path,
+        log_path: Path,
+        extra_args: tuple[str, ...] = (),
+        *,
+        listen: str | None = None,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
     ) -> None:
-        """`listen`: where to listen instead of a free loopback port, e.g. `unix:PATH` (then `port` is unused)."""
+        """`listen`: where to listen instead of a free loopback port, e.g. `unix:PATH` (then `port` is unused);
+        `env`: more environment for the process (a backend's database URL, S3 credentials); `cwd`: where it runs
+        (`python -m` puts it first on the import path: another checkout's code, for a benchmark's A/B)."""
+        self.env = dict(env or {})
+        self.cwd = cwd
         self.secret = secrets.token_urlsafe(24)
         self.port = free_port()
         self.target = listen or f"127.0.0.1:{self.port}"
@@ -66,9 +78,11 @@ class AdapterProcess:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 30) -> AdapterProcess:
-        environment = {**os.environ, "WOPI_STORAGE_SECRET": self.secret}
+        environment = {**os.environ, **self.env, "WOPI_STORAGE_SECRET": self.secret}
         with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(self.args, stdout=log, stderr=subprocess.STDOUT, env=environment)
+            self.process = subprocess.Popen(
+                self.args, stdout=log, stderr=subprocess.STDOUT, env=environment, cwd=self.cwd
+            )
         self.wait_serving(timeout)
         return self
 

@@ -19,11 +19,31 @@ from tests.contract.process import AdapterProcess, free_port
 
 
 class WopiHost:
-    def __init__(self, base: Path, *, storage_args: tuple[str, ...] = (), **frontend_env: str) -> None:
-        """`storage_args`: more `wopi-storage` options, e.g. `("--access-control",)`."""
+    def __init__(
+        self,
+        base: Path,
+        *,
+        storage_args: tuple[str, ...] = (),
+        storage_backend: str = "filesystem",
+        storage_env: dict[str, str] | None = None,
+        code: Path | None = None,
+        **frontend_env: str,
+    ) -> None:
+        """`storage_args`: more `wopi-storage` options, e.g. `("--access-control",)`; `storage_backend` and
+        `storage_env`: another backend than the filesystem in ./documents, and its settings; `code`: another
+        checkout of this project whose code both services run (benchmarks/compare_checkouts.py)."""
         base.mkdir(parents=True, exist_ok=True)
         self.base = base
-        self.storage = AdapterProcess("filesystem", base / "documents", base / "storage.log", storage_args)
+        self.code = code
+        code_path = {"PYTHONPATH": f"{code}{os.pathsep}{code / 'proto' / 'python'}"} if code else {}
+        self.storage = AdapterProcess(
+            storage_backend,
+            base / "documents",
+            base / "storage.log",
+            storage_args,
+            env={**(storage_env or {}), **code_path},
+            cwd=code,
+        )
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = base / "frontend.log"
@@ -39,6 +59,7 @@ class WopiHost:
             # A development user (WOPI_DEV_USER) without the login link, for tests of everything else; the
             # login itself is tested against `wopi-host run` (tests/frontend/test_wopi_host_run.py).
             "WOPI_DEV_LOGIN_REQUIRED": "false",
+            **code_path,
             **frontend_env,
         }
         self.process: subprocess.Popen[bytes] | None = None
@@ -55,6 +76,7 @@ class WopiHost:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env=self.environment,
+                cwd=self.code,
             )
         deadline = time.monotonic() + timeout
         while True:
@@ -76,7 +98,9 @@ class WopiHost:
         """`wopi-host token ...` run as a person would, with the services' configuration; the parsed JSON."""
         args = [sys.executable, "-m", "wopi_frontend", "token", "--file", file, "--permission", permission]
         args += ["--user", user] + (["--create"] if create else [])
-        result = subprocess.run(args, env=self.environment, capture_output=True, text=True, timeout=30, check=False)
+        result = subprocess.run(
+            args, env=self.environment, cwd=self.code, capture_output=True, text=True, timeout=30, check=False
+        )
         if result.returncode != 0:
             raise RuntimeError(f"wopi-host token failed: {result.stderr}")
         return json.loads(result.stdout)

@@ -13,10 +13,8 @@ import pytest
 from tests.validator import cases, report
 from tests.validator.runner import RunResult, Status
 
-# Groups whose prerequisites may skip them, and why that is expected of this host. (Activities: until issue 11 is
-# done.)
+# Groups whose prerequisites may skip them, and why that is expected of this host.
 MAY_SKIP = {
-    "AddActivities": "needs activities",
     "CoauthLocks": "needs WOPI+ co-authoring",
     "IncrementalFileTransferErrorCases": "needs incremental file transfer",
     "IncrementalFileTransferWithFullFileChunkingScheme": "needs incremental file transfer",

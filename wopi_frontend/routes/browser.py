@@ -24,7 +24,7 @@ from wopi_frontend.context import WopiContext
 from wopi_frontend.csrf import guard_for
 from wopi_frontend.flash import flash_for
 from wopi_frontend.pages import Markup, render
-from wopi_frontend.routes import browser_actions, downloads, sharing
+from wopi_frontend.routes import activity_page, browser_actions, downloads, sharing
 from wopi_frontend.routes.page_support import (
     ICON_LETTERS,
     ROOT_NAME,
@@ -145,6 +145,11 @@ def _file_row(context: WopiContext, caps: pb.Capabilities, info: pb.FileInfo, cs
             view_url=view_url,
             download_url=pages.local(downloads.download_url(context, info.file_id)),
             share=sharing.share_menu_item(context, item, actions),
+            activity=(
+                render("menu-link.html", url=activity_page.activity_url(context, info.file_id), label="Activity")
+                if caps.activities
+                else Markup("")
+            ),
             changes=_changes(sharing.item_url(context, item), info.name, csrf, actions, is_container=False),
         ),
     )

@@ -16,7 +16,7 @@ from wopi_frontend.container_pointers import container_pointer
 from wopi_frontend.context import context_of
 from wopi_frontend.errors import BadRequest, NotImplementedByHost, TokenRejected
 from wopi_frontend.requests import authenticate, file_id_of, header, small_body
-from wopi_frontend.routes import locks, relative
+from wopi_frontend.routes import activities, locks, relative
 from wopi_frontend.tokens import AccessToken
 from wopi_frontend.types import FileId, Permission
 from wopi_proto.storage_v1 import storage_pb2 as pb
@@ -99,6 +99,7 @@ OPERATIONS: dict[str, tuple[Permission, Operation]] = {
     "DELETE": (Permission.DELETE, delete_file),
     "PUT_USER_INFO": (Permission.VIEW, put_user_info),
     "GET_SHARE_URL": (Permission.VIEW, get_share_url),
+    "ADD_ACTIVITIES": (Permission.EDIT, activities.add_activities),
 }
 
 

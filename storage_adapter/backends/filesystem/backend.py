@@ -27,7 +27,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from storage_adapter import access, listing, locks
+from storage_adapter import access, activities, listing, locks
 from storage_adapter.access import AccessPolicy, Grant, Grantee, Role
 from storage_adapter.backends.base import Clock, FileContext, FileReader, StorageBackend, utc_now
 from storage_adapter.backends.filesystem.inline import InlineReads
@@ -36,6 +36,7 @@ from storage_adapter.backends.filesystem.streams import StagedFile
 from storage_adapter.backends.uploads import checked_when_long
 from storage_adapter.errors import Unsupported
 from storage_adapter.types import (
+    Activity,
     Capabilities,
     ContainerId,
     ContainerMeta,
@@ -80,6 +81,8 @@ class FilesystemBackend(StorageBackend):
             sha256=True,
             free_name_variants=True,
             access_control=access_control,
+            activities=True,
+            max_activities_per_file=activities.MAX_PER_FILE,
         )
         super().__init__(capabilities, clock)
         self._root = root
@@ -212,6 +215,14 @@ class FilesystemBackend(StorageBackend):
         finally:
             await old.aclose()
         return await self._commit(staged, self._sections.commit_write, file_id, preconditions, principal)
+
+    # ---- activities ----
+
+    async def add_activities(self, file_id: FileId, requested: list[Activity], principal: Principal) -> list[Activity]:
+        return await self._atomic(self._sections.add_activities, file_id, requested, principal)
+
+    async def list_activities(self, file_id: FileId, size: int, before: int | None) -> activities.Page:
+        return await self._read(Sections.list_activities, file_id, size, before)
 
     # ---- sharing ----
 

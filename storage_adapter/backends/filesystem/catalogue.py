@@ -1,16 +1,16 @@
 """The SQLite catalogue: everything about the tree that a file system cannot hold.
 
 Files and directories on disk are the documents; this catalogue adds stable ids, versions, locks, principals
-(the owner: the creator), created times, SHA-256 digests, the version history index, user info and the grants
-of access control. A connection is not thread-safe on its own: the backend serializes every use of the writing
-one (one atomic section at a time, each in one transaction), and uses a second, read-only one only from the event
-loop's thread (inline.py, one snapshot per read).
+(the owner: the creator), created times, SHA-256 digests, the version history index, user info, the grants of
+access control and the files' activities. A connection is not thread-safe on its own: the backend serializes every
+use of the writing one (one atomic section at a time, each in one transaction), and uses a second, read-only one
+only from the event loop's thread (inline.py, one snapshot per read).
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,11 +19,13 @@ from typing import Any
 
 from storage_adapter import listing
 from storage_adapter.access import Grant, Grantee, GranteeKind, Role
+from storage_adapter.backends import activity_rows
 from storage_adapter.backends.catalogue_row import CatalogueRow
 from storage_adapter.backends.sqlite_wal import enable_wal
 from storage_adapter.timestamps import EPOCH, from_us, to_us
 from storage_adapter.types import (
     ANONYMOUS,
+    Activity,
     LockId,
     LockState,
     Principal,
@@ -98,6 +100,27 @@ MIGRATIONS: tuple[str, ...] = (
     # code-point order: SQLite's BINARY collation), a page read from one range of this index (`children_after`).
     """
     CREATE INDEX IF NOT EXISTS nodes_children ON nodes (parent_id, is_file, name);
+    """,
+    # AddActivities and ListActivities: each file's activities (the columns of `activity_rows.py`), numbered by
+    # `seq` in the order recorded, deleted with their file (through the host or found gone: the node's row goes).
+    """
+    CREATE TABLE IF NOT EXISTS activities (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,  -- the position: a file's newest has the highest
+        file_id TEXT NOT NULL REFERENCES nodes (id) ON DELETE CASCADE,
+        activity_id TEXT NOT NULL,              -- the client's, unique per file
+        recorded_us INTEGER NOT NULL,
+        actor_id TEXT NOT NULL,
+        actor_name TEXT NOT NULL,
+        occurred_us INTEGER,                    -- NULL: the client did not tell
+        content_id TEXT NOT NULL,
+        navigation_id TEXT NOT NULL,
+        comment_action INTEGER NOT NULL,        -- the proto CommentAction number
+        comment_text TEXT NOT NULL,
+        is_reply INTEGER NOT NULL,
+        people TEXT NOT NULL,                   -- JSON (activity_rows.py)
+        UNIQUE (file_id, activity_id)
+    );
+    CREATE INDEX IF NOT EXISTS activities_file ON activities (file_id, seq);
     """,
 )
 
@@ -379,7 +402,8 @@ class Catalogue:
             """,
             (node_id,),
         ).fetchall()
-        self._db.execute("DELETE FROM nodes WHERE id = ?", (node_id,))  # cascades to children and versions
+        # cascades to children, their versions, grants and activities
+        self._db.execute("DELETE FROM nodes WHERE id = ?", (node_id,))
         return [blob for (blob,) in blobs]
 
     # ---- version history ----
@@ -422,6 +446,26 @@ class Catalogue:
 
     def blobs(self) -> set[str]:
         return {blob for (blob,) in self._db.execute("SELECT blob FROM versions")}
+
+    # ---- activities ----
+
+    def recorded_activities(self, file_id: str, activity_ids: Sequence[str]) -> dict[str, Activity]:
+        """Those of `activity_ids` that the file has recorded, by id: one query."""
+        rows = self._db.execute(activity_rows.recorded(len(activity_ids)), (file_id, *activity_ids))
+        found = (activity_rows.activity_of(row) for row in rows)
+        return {activity.activity_id: activity for activity in found}
+
+    def add_activities(self, file_id: str, new: Sequence[Activity], keep: int) -> None:
+        """Record `new` (in order), then drop all but the file's `keep` newest activities, as versions are pruned."""
+        if not new:
+            return
+        self._db.execute(activity_rows.insert(len(new)), activity_rows.params(file_id, new))
+        self._db.execute(activity_rows.PRUNE, (file_id, file_id, keep))
+
+    def activities_before(self, file_id: str, before: int | None, limit: int) -> list[tuple[int, Activity]]:
+        """At most `limit` of the file's activities with their positions, newest first, before `before` if given."""
+        rows = self._db.execute(activity_rows.page(before), activity_rows.page_params(file_id, before, limit))
+        return [(int(seq), activity_rows.activity_of(row)) for seq, *row in rows]
 
     # ---- user info ----
 

@@ -29,7 +29,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from storage_adapter import access, listing, locks, name_variants
+from storage_adapter import access, activities, listing, locks, name_variants
 from storage_adapter.access import AccessPolicy, Grant, Grantee, Role
 from storage_adapter.backends.base import Clock, FileContext, FileReader, file_context_of
 from storage_adapter.backends.filesystem import racy
@@ -47,6 +47,7 @@ from storage_adapter.errors import (
     TooLarge,
 )
 from storage_adapter.types import (
+    Activity,
     Capabilities,
     ContainerId,
     ContainerMeta,
@@ -370,6 +371,19 @@ class Sections:
         old, blob = found
         fd = _open_no_follow(self.state.blob(blob))  # read even if the version is pruned meanwhile
         return FileChunks(fd, 0, old.size, self.capabilities.max_chunk_size)
+
+    # ---- activities ----
+
+    def add_activities(self, file_id: FileId, requested: list[Activity], principal: Principal) -> list[Activity]:
+        node, _ = self._file_for(file_id, "AddActivities")
+        recorded = self.catalogue.recorded_activities(node.id, [wanted.activity_id for wanted in requested])
+        recording = activities.record(requested, recorded, principal, self.clock())
+        self.catalogue.add_activities(node.id, recording.new, self.capabilities.max_activities_per_file)
+        return recording.answers
+
+    def list_activities(self, file_id: FileId, size: int, before: int | None) -> activities.Page:
+        node, _ = self._file_for(file_id, "ListActivities")
+        return activities.page_of(self.catalogue.activities_before(node.id, before, size + 1), size)
 
     # ---- sharing ----
 

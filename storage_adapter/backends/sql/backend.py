@@ -13,7 +13,8 @@ whatever a crash leaves behind is removed by the garbage collector, at start and
 
 With `access_control`, every transaction also checks the principal of the call (`access.current_principal()`)
 against the item's facts, read in that same transaction (`guard.py`), and the sharing RPCs work (`sharing.py`).
-Without it, the backend behaves as before access control: every principal may do everything.
+Without it, the backend behaves as before access control: every principal may do everything. Activities are rows
+of their own table, recorded and read in one transaction each (`activity_log.py`).
 """
 
 from __future__ import annotations
@@ -26,11 +27,11 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import timedelta
 from typing import TypeVar
 
-from storage_adapter import access, listing, locks
+from storage_adapter import access, activities, listing, locks
 from storage_adapter.access import AccessPolicy, Grant, Grantee, Role
 from storage_adapter.backends.base import Clock, FileContext, FileReader, StorageBackend, file_context_of, utc_now
 from storage_adapter.backends.content_store import ContentStore, StoredBlob
-from storage_adapter.backends.sql import metadata, sharing
+from storage_adapter.backends.sql import activity_log, metadata, sharing
 from storage_adapter.backends.sql.content import CHUNK_SIZE, DatabaseContentStore
 from storage_adapter.backends.sql.database import Database, Durability, Mode, Tx
 from storage_adapter.backends.sql.guard import Guard
@@ -38,6 +39,7 @@ from storage_adapter.backends.sql.migrations import migrate
 from storage_adapter.backends.uploads import checked_when_long
 from storage_adapter.errors import OutOfRange, TooLarge
 from storage_adapter.types import (
+    Activity,
     Capabilities,
     ContainerId,
     ContainerMeta,
@@ -89,6 +91,8 @@ class SqlBackend(StorageBackend):
             sha256=True,
             free_name_variants=True,
             access_control=access_control,
+            activities=True,
+            max_activities_per_file=activities.MAX_PER_FILE,
         )
         super().__init__(capabilities, clock)
         self.policy = policy
@@ -323,6 +327,18 @@ class SqlBackend(StorageBackend):
         )
         await self._discard(dropped)
         return meta
+
+    # ---- activities ----
+
+    async def add_activities(self, file_id: FileId, requested: list[Activity], principal: Principal) -> list[Activity]:
+        keep, guard = self.capabilities.max_activities_per_file, self._guard()
+        return await self._run(
+            lambda tx: activity_log.add_activities(tx, file_id, requested, principal, self.clock(), keep, guard)
+        )
+
+    async def list_activities(self, file_id: FileId, size: int, before: int | None) -> activities.Page:
+        guard = self._guard()
+        return await self._run(lambda tx: activity_log.list_activities(tx, file_id, size, before, guard), Mode.SNAPSHOT)
 
     # ---- sharing (with access control only; otherwise the base class's Unsupported) ----
 

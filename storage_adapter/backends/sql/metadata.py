@@ -481,7 +481,8 @@ def rename_file(
 
 
 def delete_file(tx: Tx, file_id: FileId, preconditions: Preconditions, now: datetime, guard: Guard) -> list[str]:
-    """Delete the file and its history (its grants go with it: ON DELETE CASCADE); the blobs they used."""
+    """Delete the file and its history (its grants and activities go with it: ON DELETE CASCADE); the blobs
+    they used."""
     row = guard.file(tx, file_id, "DeleteFile", RowLock.UPDATE).row
     locks.check_preconditions(row.file_meta(now), preconditions, now)
     blobs = {blob_id for (blob_id,) in tx.all("SELECT blob_id FROM versions WHERE file_id = ?", (file_id,))}

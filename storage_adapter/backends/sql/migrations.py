@@ -145,12 +145,39 @@ def _children_index(dialect: Dialect) -> list[str]:
     return [f"CREATE INDEX items_children ON items (parent_id, is_file, name{byte_order})"]
 
 
+def _activities(dialect: Dialect) -> list[str]:
+    """AddActivities and ListActivities: each file's activities (the columns of `activity_rows.py`), numbered by
+    `seq` in the order recorded (under the file's row lock: per file, also the order of their commits), and
+    deleted with their file (ON DELETE CASCADE, whose lookup the unique index serves). A page and the drop of a
+    file's oldest read one range of `activities_file`."""
+    return [
+        f"""CREATE TABLE activities (
+            seq {dialect.identity},       -- the position: a file's newest has the highest
+            file_id TEXT NOT NULL REFERENCES items (id) ON DELETE CASCADE,
+            activity_id TEXT NOT NULL,    -- the client's, unique per file
+            recorded_us BIGINT NOT NULL,
+            actor_id TEXT NOT NULL,
+            actor_name TEXT NOT NULL,
+            occurred_us BIGINT,           -- NULL: the client did not tell
+            content_id TEXT NOT NULL,
+            navigation_id TEXT NOT NULL,
+            comment_action INTEGER NOT NULL,  -- the proto CommentAction number
+            comment_text TEXT NOT NULL,
+            is_reply INTEGER NOT NULL,
+            people TEXT NOT NULL,         -- JSON (activity_rows.py)
+            CONSTRAINT activities_unique_id UNIQUE (file_id, activity_id)
+        )""",
+        "CREATE INDEX activities_file ON activities (file_id, seq)",
+    ]
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1, "items, versions, user info, blobs and their chunks; the root container", _initial_schema, _insert_root
     ),
     Migration(2, "grants (access control); items made before it have no owner", _grants),
     Migration(3, "an index of each container's children in listing order (ListChildrenPage)", _children_index),
+    Migration(4, "each file's activities (AddActivities, ListActivities)", _activities),
 )
 
 

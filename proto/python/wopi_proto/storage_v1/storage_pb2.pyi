@@ -24,6 +24,13 @@ class WhenUnlocked(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     WHEN_UNLOCKED_ALLOW: _ClassVar[WhenUnlocked]
     WHEN_UNLOCKED_REQUIRE_EMPTY: _ClassVar[WhenUnlocked]
     WHEN_UNLOCKED_REJECT: _ClassVar[WhenUnlocked]
+
+class CommentAction(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    COMMENT_ACTION_UNSPECIFIED: _ClassVar[CommentAction]
+    COMMENT_ACTION_CREATED: _ClassVar[CommentAction]
+    COMMENT_ACTION_UPDATED: _ClassVar[CommentAction]
+    COMMENT_ACTION_DELETED: _ClassVar[CommentAction]
 ROLE_UNSPECIFIED: Role
 ROLE_VIEWER: Role
 ROLE_EDITOR: Role
@@ -32,6 +39,10 @@ WHEN_UNLOCKED_UNSPECIFIED: WhenUnlocked
 WHEN_UNLOCKED_ALLOW: WhenUnlocked
 WHEN_UNLOCKED_REQUIRE_EMPTY: WhenUnlocked
 WHEN_UNLOCKED_REJECT: WhenUnlocked
+COMMENT_ACTION_UNSPECIFIED: CommentAction
+COMMENT_ACTION_CREATED: CommentAction
+COMMENT_ACTION_UPDATED: CommentAction
+COMMENT_ACTION_DELETED: CommentAction
 
 class Principal(_message.Message):
     __slots__ = ("user_id", "display_name")
@@ -202,7 +213,7 @@ class GetCapabilitiesRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class Capabilities(_message.Message):
-    __slots__ = ("adapter_name", "adapter_version", "max_file_size", "max_chunk_size", "max_lock_id_length", "max_lock_ttl", "max_name_length", "containers", "version_history", "max_versions_kept", "sha256", "case_insensitive_names", "max_user_info_length", "free_name_variants", "max_container_depth", "access_control", "file_context", "paged_listing")
+    __slots__ = ("adapter_name", "adapter_version", "max_file_size", "max_chunk_size", "max_lock_id_length", "max_lock_ttl", "max_name_length", "containers", "version_history", "max_versions_kept", "sha256", "case_insensitive_names", "max_user_info_length", "free_name_variants", "max_container_depth", "access_control", "file_context", "paged_listing", "activities", "max_activities_per_file")
     ADAPTER_NAME_FIELD_NUMBER: _ClassVar[int]
     ADAPTER_VERSION_FIELD_NUMBER: _ClassVar[int]
     MAX_FILE_SIZE_FIELD_NUMBER: _ClassVar[int]
@@ -221,6 +232,8 @@ class Capabilities(_message.Message):
     ACCESS_CONTROL_FIELD_NUMBER: _ClassVar[int]
     FILE_CONTEXT_FIELD_NUMBER: _ClassVar[int]
     PAGED_LISTING_FIELD_NUMBER: _ClassVar[int]
+    ACTIVITIES_FIELD_NUMBER: _ClassVar[int]
+    MAX_ACTIVITIES_PER_FILE_FIELD_NUMBER: _ClassVar[int]
     adapter_name: str
     adapter_version: str
     max_file_size: int
@@ -239,7 +252,9 @@ class Capabilities(_message.Message):
     access_control: bool
     file_context: bool
     paged_listing: bool
-    def __init__(self, adapter_name: _Optional[str] = ..., adapter_version: _Optional[str] = ..., max_file_size: _Optional[int] = ..., max_chunk_size: _Optional[int] = ..., max_lock_id_length: _Optional[int] = ..., max_lock_ttl: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., max_name_length: _Optional[int] = ..., containers: _Optional[bool] = ..., version_history: _Optional[bool] = ..., max_versions_kept: _Optional[int] = ..., sha256: _Optional[bool] = ..., case_insensitive_names: _Optional[bool] = ..., max_user_info_length: _Optional[int] = ..., free_name_variants: _Optional[bool] = ..., max_container_depth: _Optional[int] = ..., access_control: _Optional[bool] = ..., file_context: _Optional[bool] = ..., paged_listing: _Optional[bool] = ...) -> None: ...
+    activities: bool
+    max_activities_per_file: int
+    def __init__(self, adapter_name: _Optional[str] = ..., adapter_version: _Optional[str] = ..., max_file_size: _Optional[int] = ..., max_chunk_size: _Optional[int] = ..., max_lock_id_length: _Optional[int] = ..., max_lock_ttl: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., max_name_length: _Optional[int] = ..., containers: _Optional[bool] = ..., version_history: _Optional[bool] = ..., max_versions_kept: _Optional[int] = ..., sha256: _Optional[bool] = ..., case_insensitive_names: _Optional[bool] = ..., max_user_info_length: _Optional[int] = ..., free_name_variants: _Optional[bool] = ..., max_container_depth: _Optional[int] = ..., access_control: _Optional[bool] = ..., file_context: _Optional[bool] = ..., paged_listing: _Optional[bool] = ..., activities: _Optional[bool] = ..., max_activities_per_file: _Optional[int] = ...) -> None: ...
 
 class StatFileRequest(_message.Message):
     __slots__ = ("file_id",)
@@ -620,3 +635,81 @@ class ListSharedWithMeResponse(_message.Message):
     items: _containers.RepeatedCompositeFieldContainer[SharedItem]
     next_page_token: str
     def __init__(self, items: _Optional[_Iterable[_Union[SharedItem, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class AddActivitiesRequest(_message.Message):
+    __slots__ = ("file_id", "activities")
+    FILE_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTIVITIES_FIELD_NUMBER: _ClassVar[int]
+    file_id: str
+    activities: _containers.RepeatedCompositeFieldContainer[Activity]
+    def __init__(self, file_id: _Optional[str] = ..., activities: _Optional[_Iterable[_Union[Activity, _Mapping]]] = ...) -> None: ...
+
+class AddActivitiesResponse(_message.Message):
+    __slots__ = ("activities",)
+    ACTIVITIES_FIELD_NUMBER: _ClassVar[int]
+    activities: _containers.RepeatedCompositeFieldContainer[Activity]
+    def __init__(self, activities: _Optional[_Iterable[_Union[Activity, _Mapping]]] = ...) -> None: ...
+
+class ListActivitiesRequest(_message.Message):
+    __slots__ = ("file_id", "page_size", "page_token")
+    FILE_ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    file_id: str
+    page_size: int
+    page_token: str
+    def __init__(self, file_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListActivitiesResponse(_message.Message):
+    __slots__ = ("activities", "next_page_token")
+    ACTIVITIES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    activities: _containers.RepeatedCompositeFieldContainer[Activity]
+    next_page_token: str
+    def __init__(self, activities: _Optional[_Iterable[_Union[Activity, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class Activity(_message.Message):
+    __slots__ = ("activity_id", "comment", "occurred_time", "recorded_time", "actor", "people")
+    ACTIVITY_ID_FIELD_NUMBER: _ClassVar[int]
+    COMMENT_FIELD_NUMBER: _ClassVar[int]
+    OCCURRED_TIME_FIELD_NUMBER: _ClassVar[int]
+    RECORDED_TIME_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    PEOPLE_FIELD_NUMBER: _ClassVar[int]
+    activity_id: str
+    comment: CommentActivity
+    occurred_time: _timestamp_pb2.Timestamp
+    recorded_time: _timestamp_pb2.Timestamp
+    actor: Principal
+    people: _containers.RepeatedCompositeFieldContainer[ActivityPerson]
+    def __init__(self, activity_id: _Optional[str] = ..., comment: _Optional[_Union[CommentActivity, _Mapping]] = ..., occurred_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., recorded_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., actor: _Optional[_Union[Principal, _Mapping]] = ..., people: _Optional[_Iterable[_Union[ActivityPerson, _Mapping]]] = ...) -> None: ...
+
+class CommentActivity(_message.Message):
+    __slots__ = ("content_id", "navigation_id", "action", "text", "is_reply")
+    CONTENT_ID_FIELD_NUMBER: _ClassVar[int]
+    NAVIGATION_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTION_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    IS_REPLY_FIELD_NUMBER: _ClassVar[int]
+    content_id: str
+    navigation_id: str
+    action: CommentAction
+    text: str
+    is_reply: bool
+    def __init__(self, content_id: _Optional[str] = ..., navigation_id: _Optional[str] = ..., action: _Optional[_Union[CommentAction, str]] = ..., text: _Optional[str] = ..., is_reply: _Optional[bool] = ...) -> None: ...
+
+class ActivityPerson(_message.Message):
+    __slots__ = ("name", "id", "provider", "mentioned", "in_thread", "replied_to")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    MENTIONED_FIELD_NUMBER: _ClassVar[int]
+    IN_THREAD_FIELD_NUMBER: _ClassVar[int]
+    REPLIED_TO_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    id: str
+    provider: str
+    mentioned: bool
+    in_thread: bool
+    replied_to: bool
+    def __init__(self, name: _Optional[str] = ..., id: _Optional[str] = ..., provider: _Optional[str] = ..., mentioned: _Optional[bool] = ..., in_thread: _Optional[bool] = ..., replied_to: _Optional[bool] = ...) -> None: ...

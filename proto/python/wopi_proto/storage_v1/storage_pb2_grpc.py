@@ -190,6 +190,16 @@ class StorageServiceStub:
                 request_serializer=wopi_dot_storage_dot_v1_dot_storage__pb2.ListSharedWithMeRequest.SerializeToString,
                 response_deserializer=wopi_dot_storage_dot_v1_dot_storage__pb2.ListSharedWithMeResponse.FromString,
                 _registered_method=True)
+        self.AddActivities = channel.unary_unary(
+                '/wopi.storage.v1.StorageService/AddActivities',
+                request_serializer=wopi_dot_storage_dot_v1_dot_storage__pb2.AddActivitiesRequest.SerializeToString,
+                response_deserializer=wopi_dot_storage_dot_v1_dot_storage__pb2.AddActivitiesResponse.FromString,
+                _registered_method=True)
+        self.ListActivities = channel.unary_unary(
+                '/wopi.storage.v1.StorageService/ListActivities',
+                request_serializer=wopi_dot_storage_dot_v1_dot_storage__pb2.ListActivitiesRequest.SerializeToString,
+                response_deserializer=wopi_dot_storage_dot_v1_dot_storage__pb2.ListActivitiesResponse.FromString,
+                _registered_method=True)
 
 
 class StorageServiceServicer:
@@ -529,6 +539,44 @@ class StorageServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AddActivities(self, request, context):
+        """---- Activities (optional: `Capabilities.activities`; UNIMPLEMENTED without it) ----
+        What WOPI clients report with AddActivities (comments made in a document, with the people they mention or
+        reply to), kept per file so that the host can notify those people and show what happened. Storage keeps the
+        most recent `Capabilities.max_activities_per_file` activities of each file: an activity added beyond that
+        drops the oldest. Activities are durable (they survive a restart of the adapter), belong to the file id (a
+        rename keeps them) and go with the file when it is deleted. They are not contents: adding one changes
+        neither the file's version nor its modified time, and no lock is needed or checked (a locked file takes them).
+
+        Records activities of one file, all or nothing. Every bound written on the fields of `AddActivitiesRequest`,
+        `Activity`, `CommentActivity` and `ActivityPerson` is checked first: a request that breaks any is
+        INVALID_ARGUMENT with a `google.rpc.BadRequest` naming the field by its path in the request (`activities`,
+        `activities[0].activity_id`, `activities[2].comment.content_id`, `activities[1].people[3].name`...), and
+        nothing is recorded. An `activity_id` that the file has recorded already (and still keeps) is a retry: nothing
+        changes for it, and the answer carries the activity as it was recorded then, whatever the retry sends; an id
+        given twice in one request is recorded once, as its first occurrence says. Storage sets `recorded_time` and
+        `actor` (the principal, required on every adapter: INVALID_ARGUMENT naming `x-wopi-principal-id` without it)
+        and ignores them in the request. Needs write on the file (see "Access control"): NOT_FOUND if there is no such
+        file or the principal may not read it, PERMISSION_DENIED with `PermissionDenied` naming "write" if it may read
+        but not write it. Answers every activity of the request, in request order, as recorded.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListActivities(self, request, context):
+        """One page of a file's activities, newest first: the reverse of the order storage recorded them in (one
+        AddActivities call records its activities in request order), whatever their times say. `page_size` 0 means
+        50; above 200 is INVALID_ARGUMENT naming `page_size`, as is a `page_token` that this RPC did not hand out for
+        this file (naming `page_token`). An empty `next_page_token` means the last page. While a caller pages
+        through, no activity is listed twice and every activity kept from the first page to the last is listed;
+        those added after the first page was read are not (they are newer than the pages that follow). Needs read on
+        the file: NOT_FOUND if there is no such file or the principal may not read it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_StorageServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -686,6 +734,16 @@ def add_StorageServiceServicer_to_server(servicer, server):
                     servicer.ListSharedWithMe,
                     request_deserializer=wopi_dot_storage_dot_v1_dot_storage__pb2.ListSharedWithMeRequest.FromString,
                     response_serializer=wopi_dot_storage_dot_v1_dot_storage__pb2.ListSharedWithMeResponse.SerializeToString,
+            ),
+            'AddActivities': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddActivities,
+                    request_deserializer=wopi_dot_storage_dot_v1_dot_storage__pb2.AddActivitiesRequest.FromString,
+                    response_serializer=wopi_dot_storage_dot_v1_dot_storage__pb2.AddActivitiesResponse.SerializeToString,
+            ),
+            'ListActivities': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListActivities,
+                    request_deserializer=wopi_dot_storage_dot_v1_dot_storage__pb2.ListActivitiesRequest.FromString,
+                    response_serializer=wopi_dot_storage_dot_v1_dot_storage__pb2.ListActivitiesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1526,6 +1584,60 @@ class StorageService:
             '/wopi.storage.v1.StorageService/ListSharedWithMe',
             wopi_dot_storage_dot_v1_dot_storage__pb2.ListSharedWithMeRequest.SerializeToString,
             wopi_dot_storage_dot_v1_dot_storage__pb2.ListSharedWithMeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddActivities(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wopi.storage.v1.StorageService/AddActivities',
+            wopi_dot_storage_dot_v1_dot_storage__pb2.AddActivitiesRequest.SerializeToString,
+            wopi_dot_storage_dot_v1_dot_storage__pb2.AddActivitiesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListActivities(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wopi.storage.v1.StorageService/ListActivities',
+            wopi_dot_storage_dot_v1_dot_storage__pb2.ListActivitiesRequest.SerializeToString,
+            wopi_dot_storage_dot_v1_dot_storage__pb2.ListActivitiesResponse.FromString,
             options,
             channel_credentials,
             insecure,
