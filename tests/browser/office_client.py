@@ -206,6 +206,26 @@ class StandInOffice:
         call("Unlock", "UNLOCK", session.wopi_src)
         session.locked = False
 
+    def add_comment(self, session: Session, activity_id: str, text: str, mentioned: str) -> list[dict[str, Any]]:
+        """AddActivities, as Office for the web reports a comment that mentions someone; the ActivityResponses."""
+        activity = {
+            "Type": "comment",
+            "Id": activity_id,
+            "Timestamp": "2026-12-04T09:30:00.0000000Z",
+            "Data": {"ContentId": f"comment-{activity_id}", "ContentAction": "created", "CommentText": text},
+            "People": [{"Name": mentioned, "Id": mentioned.lower(), "Mentioned": True}],
+        }
+        response = self._signed(
+            "POST",
+            f"{session.wopi_src}?access_token={session.token}",
+            session.token,
+            "AddActivities",
+            headers={"X-WOPI-Override": "ADD_ACTIVITIES", "Content-Type": "application/json"},
+            content=json.dumps({"Activities": [activity]}).encode(),
+        )
+        response.raise_for_status()
+        return list(response.json()["ActivityResponses"])
+
     # ---- the frame page ----
 
     def frame_page(self, session_id: str, session: Session, status: str) -> bytes:
