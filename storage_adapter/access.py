@@ -12,16 +12,14 @@ interceptor, so that the `StorageBackend` methods keep their signatures for back
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextvars
 import dataclasses
 import enum
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from storage_adapter import page_tokens
 from storage_adapter.errors import InvalidArgument, NotFound, PermissionDenied
 from storage_adapter.principal import PRINCIPAL_ID_KEY
 from storage_adapter.types import ANONYMOUS, Permissions, Principal
@@ -247,7 +245,7 @@ def shared_page_key(grant: Grant) -> SharedPageKey:
 
 def shared_page_token(last: Grant) -> str:
     """The token of the page after the one that ends with `last`; opaque to callers."""
-    return base64.urlsafe_b64encode(json.dumps(list(shared_page_key(last))).encode()).decode()
+    return page_tokens.encode(list(shared_page_key(last)))
 
 
 def shared_page_after(token: str) -> SharedPageKey | None:
@@ -256,9 +254,9 @@ def shared_page_after(token: str) -> SharedPageKey | None:
     if not token:
         return None
     try:
-        item_id, kind, grantee_id = json.loads(base64.urlsafe_b64decode(token.encode()))
+        item_id, kind, grantee_id = page_tokens.decode(token)
         return (str(item_id), int(GranteeKind(kind)), str(grantee_id))
-    except (binascii.Error, UnicodeError, ValueError, TypeError):
+    except (ValueError, TypeError):
         raise InvalidArgument("page_token", "not a page token of this adapter") from None
 
 

@@ -13,9 +13,6 @@ however many activities the file has, and paging neither repeats nor skips what 
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -23,6 +20,7 @@ from datetime import datetime, timedelta
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from storage_adapter import page_tokens
 from storage_adapter.errors import InvalidArgument
 from storage_adapter.timestamps import EPOCH
 from storage_adapter.types import Activity, ActivityPerson, CommentAction, CommentActivity, Principal
@@ -38,7 +36,7 @@ MAX_TEXT_LENGTH = 4096
 MAX_PERSON_FIELD_LENGTH = 256
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
-MAX_TOKEN_LENGTH = 1024
+MAX_TOKEN_LENGTH = page_tokens.MAX_TOKEN_LENGTH
 # How many activities our backends keep per file (advertised as `max_activities_per_file`): a comment thread's
 # worth many times over, and a bound on what a file's activities cost to store and to prune.
 MAX_PER_FILE = 1000
@@ -179,7 +177,7 @@ def page_size(requested: int) -> int:
 
 def page_token(file_id: str, last: int) -> str:
     """The token of the page after the one that ends with the activity at position `last`; opaque to callers."""
-    return base64.urlsafe_b64encode(json.dumps([file_id, last]).encode()).decode().rstrip("=")
+    return page_tokens.encode([file_id, last])
 
 
 def page_before(token: str, file_id: str) -> int | None:
@@ -188,14 +186,12 @@ def page_before(token: str, file_id: str) -> int | None:
     if not token:
         return None
     try:
-        if len(token) > MAX_TOKEN_LENGTH:
-            raise ValueError("too long")
-        body = json.loads(base64.urlsafe_b64decode(token.encode("ascii") + b"=" * (-len(token) % 4)))
-        if not isinstance(body, list) or len(body) != 2 or body[0] != file_id:
+        body = page_tokens.decode(token)
+        if len(body) != 2 or body[0] != file_id:
             raise ValueError("not this file's")
         last = body[1]
         if not isinstance(last, int) or isinstance(last, bool) or not 0 <= last < 2**63:  # a BIGINT
             raise ValueError("not a position")
         return last
-    except (binascii.Error, UnicodeError, ValueError, TypeError):
+    except (ValueError, TypeError):
         raise InvalidArgument("page_token", "not a page token of this adapter for this file") from None

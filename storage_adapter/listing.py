@@ -15,20 +15,18 @@ ids are no secret (they are never paths), and the digest tells no more than tryi
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from storage_adapter import page_tokens
 from storage_adapter.errors import InvalidArgument
 from storage_adapter.types import FileMeta, Item
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
-MAX_TOKEN_LENGTH = 1024  # what the proto promises a token never exceeds
+MAX_TOKEN_LENGTH = page_tokens.MAX_TOKEN_LENGTH
 EXAMINED_PER_ITEM = 4  # children examined per call: this many per item of the page asked for, at least 100
 
 # Where a child stands in the listing: containers (0) before files (1), then the name in code-point order, the
@@ -92,7 +90,7 @@ class PageToken:
         body = [self.container_id, list(self.listed) if self.listed else None]
         if self.skipped is not None:
             body.append([self.skipped.item_id, self.skipped.digest])
-        return base64.urlsafe_b64encode(json.dumps(body, ensure_ascii=False).encode()).decode().rstrip("=")
+        return page_tokens.encode(body)
 
 
 def decode_token(token: str, container_id: str) -> PageToken | None:
@@ -101,10 +99,8 @@ def decode_token(token: str, container_id: str) -> PageToken | None:
     if not token:
         return None
     try:
-        if len(token) > MAX_TOKEN_LENGTH:
-            raise ValueError("too long")
-        body = json.loads(base64.urlsafe_b64decode(token.encode("ascii") + b"=" * (-len(token) % 4)))
-        if not isinstance(body, list) or len(body) not in (2, 3) or body[0] != container_id:
+        body = page_tokens.decode(token)
+        if len(body) not in (2, 3) or body[0] != container_id:
             raise ValueError("not this container's")
         listed = None
         if body[1] is not None:
@@ -119,7 +115,7 @@ def decode_token(token: str, container_id: str) -> PageToken | None:
                 raise ValueError("not a skipped child")
             skipped = Skipped(item_id, digest)
         return PageToken(container_id, listed, skipped)
-    except (binascii.Error, UnicodeError, ValueError, TypeError):
+    except (ValueError, TypeError):
         raise InvalidArgument("page_token", "not a page token of this adapter for this container") from None
 
 

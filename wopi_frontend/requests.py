@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import TypeVar
 from urllib.parse import parse_qsl
 
 from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
 
 from wopi_frontend.context import context_of
-from wopi_frontend.errors import BadRequest, NotFound, RequestTimeout, TokenRejected, TooLarge
+from wopi_frontend.errors import BadRequest, NotFound, NotImplementedByHost, RequestTimeout, TokenRejected, TooLarge
 from wopi_frontend.tokens import AccessToken, TokenInvalid
 from wopi_frontend.types import ContainerId, FileId, Permission
 
@@ -85,6 +87,29 @@ def authenticate_ecosystem(request: Request, permission: Permission) -> AccessTo
     if not token.is_for_ecosystem():
         raise TokenRejected("the access token is not an ecosystem token")
     return _allowing(token, permission)
+
+
+ResourceId = TypeVar("ResourceId", FileId, ContainerId)
+Operation = Callable[[Request, ResourceId, AccessToken], Awaitable[Response]]
+
+
+async def dispatch(
+    request: Request,
+    resource_id: ResourceId,
+    operations: Mapping[str, tuple[Permission, Operation[ResourceId]]],
+    authenticate_for: Callable[[Request, ResourceId, Permission], AccessToken],
+) -> Response:
+    """A POST to a file or a container, by its X-WOPI-Override: the token checked for the operation's permission
+    first (an unknown override needs only VIEW, so that a stranger learns nothing from 501), then the operation;
+    400 without the header, 501 for an override that `operations` does not name."""
+    override = header(request, "X-WOPI-Override")
+    if override is None:
+        raise BadRequest("X-WOPI-Override is missing")
+    permission, operation = operations.get(override.strip().upper(), (Permission.VIEW, None))
+    token = authenticate_for(request, resource_id, permission)
+    if operation is None:
+        raise NotImplementedByHost(f"unsupported X-WOPI-Override {override[:64]!r}")
+    return await operation(request, resource_id, token)
 
 
 def _allowing(token: AccessToken, permission: Permission) -> AccessToken:

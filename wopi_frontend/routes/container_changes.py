@@ -23,7 +23,7 @@ from wopi_frontend import names, utf7
 from wopi_frontend.container_pointers import container_pointer
 from wopi_frontend.context import WopiContext, context_of
 from wopi_frontend.errors import BadRequest, Conflict, NotImplementedByHost, TokenRejected
-from wopi_frontend.requests import authenticate_container, container_id_of, header
+from wopi_frontend.requests import authenticate_container, container_id_of, dispatch, header
 from wopi_frontend.routes.relative import free_name, picks_free_names
 from wopi_frontend.storage_client import StorageCallError
 from wopi_frontend.tokens import AccessToken
@@ -264,12 +264,4 @@ OPERATIONS: dict[str, tuple[Permission, Operation]] = {
 
 
 async def post_container(request: Request) -> Response:
-    container_id = container_id_of(request)
-    override = header(request, "X-WOPI-Override")
-    if override is None:
-        raise BadRequest("X-WOPI-Override is missing")
-    permission, operation = OPERATIONS.get(override.strip().upper(), (Permission.VIEW, None))  # type: ignore[arg-type]
-    token = authenticate_container(request, container_id, permission)
-    if operation is None:
-        raise NotImplementedByHost(f"unsupported X-WOPI-Override {override[:64]!r}")
-    return await operation(request, container_id, token)
+    return await dispatch(request, container_id_of(request), OPERATIONS, authenticate_container)

@@ -15,7 +15,7 @@ from wopi_frontend.checkfileinfo import check_file_info
 from wopi_frontend.container_pointers import container_pointer
 from wopi_frontend.context import context_of
 from wopi_frontend.errors import BadRequest, NotImplementedByHost, TokenRejected
-from wopi_frontend.requests import authenticate, file_id_of, header, small_body
+from wopi_frontend.requests import authenticate, dispatch, file_id_of, header, small_body
 from wopi_frontend.routes import activities, locks, relative
 from wopi_frontend.tokens import AccessToken
 from wopi_frontend.types import FileId, Permission
@@ -104,15 +104,7 @@ OPERATIONS: dict[str, tuple[Permission, Operation]] = {
 
 
 async def post_file(request: Request) -> Response:
-    file_id = file_id_of(request)
-    override = header(request, "X-WOPI-Override")
-    if override is None:
-        raise BadRequest("X-WOPI-Override is missing")
-    permission, operation = OPERATIONS.get(override.strip().upper(), (Permission.VIEW, None))  # type: ignore[arg-type]
-    token = authenticate(request, file_id, permission)
-    if operation is None:
-        raise NotImplementedByHost(f"unsupported X-WOPI-Override {override[:64]!r}")
-    return await operation(request, file_id, token)
+    return await dispatch(request, file_id_of(request), OPERATIONS, authenticate)
 
 
 async def enumerate_ancestors(request: Request) -> Response:
