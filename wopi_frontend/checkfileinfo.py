@@ -126,15 +126,9 @@ def check_file_info(
         "FileSharingPostMessage": True,
         "FileVersionPostMessage": True,
     }
-    document.update(
-        extra_check_file_info(context.client_profile, is_owner=owner_id == token.user.user_id, can_write=can_write)
-    )
-    if (
-        context.client_profile.template_source
-        and info.size == 0
-        and can_write
-        and extension.lower() in BLANK_EXTENSIONS
-    ):
+    profile = context.client_profile
+    document.update(extra_check_file_info(profile, is_owner=owner_id == token.user.user_id, can_write=can_write))
+    if info.size == 0 and profile.template_source and can_write and extension.lower() in BLANK_EXTENSIONS:
         document["TemplateSource"] = context.blank_document_url(extension.lower())
     if info.sha256:
         document["SHA256"] = base64.b64encode(info.sha256).decode("ascii")
