@@ -81,6 +81,7 @@ REQUIRED: dict[str, Permission | None] = {
     "GetAncestors": Permission.READ,
     "ListGrants": Permission.READ,
     "ListActivities": Permission.READ,
+    "ListAuditEvents": Permission.READ,
     "WriteFile": Permission.WRITE,
     "RestoreVersion": Permission.WRITE,
     "AddActivities": Permission.WRITE,
@@ -97,11 +98,19 @@ REQUIRED: dict[str, Permission | None] = {
     "FindFreeName": Permission.CREATE_CHILDREN,
     "GrantAccess": Permission.MANAGE_SHARING,
     "RevokeAccess": Permission.MANAGE_SHARING,
+    # Breaking someone else's lock is a decision about who may work on the document: whoever manages its sharing
+    # (its owner, a manager, an administrator), not any editor, who could otherwise take over anyone's session.
+    "BreakLock": Permission.MANAGE_SHARING,
     "GetRootContainer": None,
     "GetUserInfo": None,
     "SetUserInfo": None,
     "ListSharedWithMe": None,
+    "ListLockedFiles": None,  # and an administrator (`require_admin`): no item's permission allows a whole-store list
 }
+
+# What a PermissionDenied names for the RPCs only an administrator may call (ListLockedFiles; BreakLock where no
+# principal can hold manage_sharing): no item's permissions can allow them.
+ADMINISTRATOR = "administrator"
 
 # Bounds that keep every sharing answer's cost bounded (proto: ListGrants, GrantAccess, ListSharedWithMe).
 MAX_GRANTS_PER_ITEM = 256
@@ -218,6 +227,24 @@ def check(
     if needed is not None and needed not in held:
         raise PermissionDenied(needed.value)
     return held
+
+
+def require_admin(principal: Principal, policy: AccessPolicy) -> None:
+    """The RPCs for operators (proto "Lock administration"), on every adapter, enforcing access control or not:
+    INVALID_ARGUMENT without a principal, PERMISSION_DENIED naming "administrator" for one that is not."""
+    require_identified(principal)
+    if principal.user_id not in policy.admins:
+        raise PermissionDenied(ADMINISTRATOR)
+
+
+def reads_children(facts: ItemFacts, principal: Principal, policy: AccessPolicy) -> bool:
+    """Whether the principal may read every child of the container `facts` describes, whatever the children's own
+    grants: what it holds there comes from what children inherit (ownership of it or above it, administration,
+    grants on it or above it), not from the root's or the unowned-items rule, which they do not."""
+    inherited = effective_permissions(
+        dataclasses.replace(facts, is_root=False), principal, dataclasses.replace(policy, unowned=UnownedAccess.NONE)
+    )
+    return Permission.READ in inherited
 
 
 def as_permissions(held: frozenset[Permission], *, is_file: bool) -> Permissions:

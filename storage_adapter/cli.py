@@ -16,6 +16,7 @@ from typing import Any
 
 import grpc
 
+from storage_adapter import metrics
 from storage_adapter.backends import BACKENDS, create_backend
 from storage_adapter.server import ServerLimits, serve
 from storage_adapter.settings import AdapterSettings
@@ -32,6 +33,11 @@ def _flag(value: str) -> bool:
     if lowered in FALSE:
         return False
     raise argparse.ArgumentTypeError(f"expected true or false, got {value!r}")
+
+
+def _optional_int(value: str) -> int | None:
+    """A number, or nothing for an empty value (`WOPI_STORAGE_METRICS_PORT: ""` in compose: off)."""
+    return int(value) if value.strip() else None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -75,7 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--admin-principal",
         action="append",
         help="a principal id holding every permission everywhere, for operator tools (repeatable; env: "
-        "comma-separated; backends with access control)",
+        "comma-separated; backends with access control), and on every backend the one who may list locked files "
+        "and break locks (wopi-host admin)",
     )
     parser.add_argument(
         "--unowned-access",
@@ -109,6 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
     limits.add_argument("--max-streams-per-connection", type=int, help="calls at once per connection (default: 1000)")
     limits.add_argument("--max-health-watchers", type=int, help="open Health.Watch streams in all (default: 100)")
     limits.add_argument("--max-concurrent-uploads", type=int, help="uploads received at once (default: 256)")
+    observed = parser.add_argument_group("metrics (Prometheus, over HTTP on a port of their own)")
+    observed.add_argument("--metrics-port", type=int, help="serve metrics on this port (default: none, off)")
+    observed.add_argument("--metrics-host", help="address the metrics port listens on (default: 127.0.0.1)")
     return parser
 
 
@@ -154,6 +164,8 @@ def settings_from(args: argparse.Namespace, environ: Mapping[str, str]) -> Adapt
         "max_streams_per_connection": int,
         "max_health_watchers": int,
         "max_concurrent_uploads": int,
+        "metrics_port": _optional_int,
+        "metrics_host": str,
     }
     admins = args.admin_principal or [
         admin for admin in (environ.get(ENV_PREFIX + "ADMIN_PRINCIPALS") or "").split(",") if admin
@@ -177,10 +189,13 @@ def run(settings: AdapterSettings) -> None:
     credentials = None
     if settings.tls_cert is not None and settings.tls_key is not None:
         credentials = grpc.ssl_server_credentials([(settings.tls_key.read_bytes(), settings.tls_cert.read_bytes())])
+    if settings.metrics_port is not None:  # first: a metrics port already taken stops the start before the backend
+        metrics.serve(settings.metrics_host, settings.metrics_port)
     backend = create_backend(settings)
     secret = None if settings.allow_unauthenticated and settings.secret is None else settings.secret
     limits = ServerLimits.of(settings)
-    run_loop(serve(backend, settings.listen, secret=secret, credentials=credentials, limits=limits))
+    measured = settings.metrics_port is not None
+    run_loop(serve(backend, settings.listen, secret=secret, credentials=credentials, limits=limits, measured=measured))
 
 
 def run_loop(main: Coroutine[Any, Any, None]) -> None:

@@ -10,6 +10,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from storage_adapter import principal as principal_metadata
 from storage_adapter import validation
 from storage_adapter.access import Grant, Grantee, GranteeKind, Role
+from storage_adapter.audit import AuditEvent
 from storage_adapter.errors import InvalidArgument
 from storage_adapter.types import (
     Activity,
@@ -57,9 +58,12 @@ def principal(value: Principal) -> pb.Principal:
 def lock_info(value: LockState | None) -> pb.LockInfo:
     if value is None:
         return pb.LockInfo()
-    return pb.LockInfo(
+    message = pb.LockInfo(
         lock_id=value.lock_id, expires_time=timestamp(value.expires_at), locked_by=principal(value.locked_by)
     )
+    if value.locked_at is not None:
+        message.locked_time.CopyFrom(timestamp(value.locked_at))
+    return message
 
 
 def file_info(meta: FileMeta) -> pb.FileInfo:
@@ -145,6 +149,9 @@ def capabilities(value: Capabilities) -> pb.Capabilities:
         access_control=value.access_control,
         activities=value.activities,
         max_activities_per_file=value.max_activities_per_file,
+        audit_trail=value.audit_trail,
+        max_audit_events_per_item=value.max_audit_events_per_item,
+        lock_administration=value.lock_administration,
     )
 
 
@@ -225,4 +232,34 @@ def grant(value: Grant) -> pb.Grant:
         message.file_id = value.item_id
     else:
         message.container_id = value.item_id
+    return message
+
+
+def audit_event(value: AuditEvent) -> pb.AuditEvent:
+    """An event as ListAuditEvents answers it: the details its action does not use stay unset."""
+    message = pb.AuditEvent(
+        action=int(value.action),  # type: ignore[arg-type]
+        actor=principal(value.actor),
+        time=timestamp(value.at),
+        name=value.name,
+        old_name=value.old_name,
+        version=value.version,
+        restored_version=value.restored_version,
+        reason=value.reason,
+    )
+    if value.on_file:
+        message.file_id = value.item_id
+    else:
+        message.container_id = value.item_id
+    if value.lock_expires_at is not None:
+        message.lock_expires_time.CopyFrom(timestamp(value.lock_expires_at))
+    if value.lock_holder.user_id or value.lock_holder.display_name:
+        message.lock_holder.CopyFrom(principal(value.lock_holder))
+    if value.grantee is not None:
+        if value.grantee.kind is GranteeKind.USER:
+            message.grantee.user_id = value.grantee.id
+        else:
+            message.grantee.group_id = value.grantee.id
+    if value.role is not None:
+        message.role = int(value.role)  # type: ignore[assignment]
     return message

@@ -14,7 +14,7 @@ from typing import Any
 
 import grpc
 
-from storage_adapter import access, error_status, principal
+from storage_adapter import access, error_status, metrics, principal
 from storage_adapter.errors import StorageError, Unauthenticated
 
 logger = logging.getLogger("storage_adapter")
@@ -33,9 +33,11 @@ Behaviour = Callable[..., Any]
 
 
 class StorageInterceptor(grpc.aio.ServerInterceptor):
-    def __init__(self, secret: str | None) -> None:
-        """`secret` None disables authentication (local development only)."""
+    def __init__(self, secret: str | None, *, measured: bool = False) -> None:
+        """`secret` None disables authentication (local development only). `measured`: time and count every call of
+        the storage service (metrics.py)."""
         self._expected = f"Bearer {secret}".encode() if secret is not None else None
+        self._measured = measured
         # Each method's handler as served, wrapped (or public), made on the method's first call: a server's
         # handlers never change once it serves, so a call costs a lookup here instead of a new handler and
         # closures. Only methods the server has are kept (a bounded set).
@@ -53,7 +55,12 @@ class StorageInterceptor(grpc.aio.ServerInterceptor):
         handler = await continuation(handler_call_details)
         if handler is None:
             return None
-        served = handler if method.startswith(PUBLIC_METHOD_PREFIXES) else _wrap(handler, method, self._admit)
+        if method.startswith(PUBLIC_METHOD_PREFIXES):
+            served = handler
+        else:
+            streaming = handler.request_streaming or handler.response_streaming
+            measured = metrics.MethodMetrics(method, streaming) if self._measured else None
+            served = _wrap(handler, method, self._admit, measured)
         self._served[method] = served
         return served
 
@@ -85,7 +92,10 @@ def _refuse() -> None:
 
 
 def _wrap(
-    handler: grpc.RpcMethodHandler, method: str, admit: Callable[[grpc.aio.ServicerContext], None]
+    handler: grpc.RpcMethodHandler,
+    method: str,
+    admit: Callable[[grpc.aio.ServicerContext], None],
+    measured: metrics.MethodMetrics | None = None,
 ) -> grpc.RpcMethodHandler:
     def unary_response(behaviour: Behaviour) -> Behaviour:
         async def wrapped(request: Any, context: grpc.aio.ServicerContext) -> Any:
@@ -97,7 +107,7 @@ def _wrap(
             except Exception as error:
                 await _abort_for(error, method, context)
 
-        return wrapped
+        return wrapped if measured is None else metrics.measured_unary(wrapped, measured)
 
     def stream_response(behaviour: Behaviour) -> Behaviour:
         async def wrapped(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
@@ -110,7 +120,7 @@ def _wrap(
             except Exception as error:
                 await _abort_for(error, method, context)
 
-        return wrapped
+        return wrapped if measured is None else metrics.measured_stream(wrapped, measured)
 
     serializers = {
         "request_deserializer": handler.request_deserializer,

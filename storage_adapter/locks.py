@@ -8,6 +8,10 @@ Every backend calls these inside its own atomic section, so the WOPI lock state 
 | RefreshLock     | LockConflict("")  | refresh         | LockConflict(L)  |
 | Unlock          | LockConflict("")  | unlock          | LockConflict(L)  |
 | UnlockAndRelock | LockConflict("")  | relock (old=L)  | LockConflict(L)  |
+| BreakLock       | LockConflict("")  | unlock          | unlock           |
+
+A lock keeps when it was taken (`locked_at`, proto `LockInfo.locked_time`) through its refreshes; a relock to
+another id is a new lock, taken now.
 """
 
 from __future__ import annotations
@@ -32,8 +36,9 @@ def lock(lock_id: LockId, ttl: timedelta, principal: Principal) -> LockTransitio
     def transition(current: LockState | None, now: datetime) -> LockState:
         if current is not None and current.lock_id != lock_id:
             raise LockConflict(current, "the file is locked with another lock id")
-        locked_by = current.locked_by if current is not None else principal
-        return LockState(lock_id, now + ttl, locked_by)
+        if current is not None:  # the same id: a refresh, which keeps who took it and when
+            return LockState(lock_id, now + ttl, current.locked_by, current.locked_at)
+        return LockState(lock_id, now + ttl, principal, now)
 
     return transition
 
@@ -41,7 +46,7 @@ def lock(lock_id: LockId, ttl: timedelta, principal: Principal) -> LockTransitio
 def refresh(lock_id: LockId, ttl: timedelta) -> LockTransition:
     def transition(current: LockState | None, now: datetime) -> LockState:
         held = _require_held(current, lock_id)
-        return LockState(held.lock_id, now + ttl, held.locked_by)
+        return LockState(held.lock_id, now + ttl, held.locked_by, held.locked_at)
 
     return transition
 
@@ -56,8 +61,20 @@ def unlock(lock_id: LockId) -> LockTransition:
 
 def unlock_and_relock(old_lock_id: LockId, lock_id: LockId, ttl: timedelta, principal: Principal) -> LockTransition:
     def transition(current: LockState | None, now: datetime) -> LockState:
-        _require_held(current, old_lock_id)
-        return LockState(lock_id, now + ttl, principal)
+        held = _require_held(current, old_lock_id)
+        since = held.locked_at if lock_id == held.lock_id else now  # replaced by itself: a refresh
+        return LockState(lock_id, now + ttl, principal, since)
+
+    return transition
+
+
+def break_lock() -> LockTransition:
+    """An operator's BreakLock: whatever live lock the file has goes, whoever holds it."""
+
+    def transition(current: LockState | None, now: datetime) -> None:
+        if current is None:
+            raise LockConflict(None, "the file is not locked")
+        return None
 
     return transition
 

@@ -1,8 +1,8 @@
-"""Page tokens of the paginated RPCs (ListChildrenPage, ListSharedWithMe, ListActivities): opaque, URL-safe
-text saying where the next page starts. One format for all: the compact JSON of a list of fields, in base64url
-without padding. Each RPC puts its own fields in, checks them when a token comes back, and refuses one that is
-not its own (INVALID_ARGUMENT naming `page_token`), so a token of one RPC, or of one container or file, is never
-taken for another's."""
+"""Page tokens of the paginated RPCs (ListChildrenPage, ListSharedWithMe, ListActivities, ListAuditEvents,
+ListLockedFiles): opaque, URL-safe text saying where the next page starts. One format for all: the compact JSON of
+a list of fields, in base64url without padding. Each RPC puts its own fields in, checks them when a token comes
+back, and refuses one that is not its own (INVALID_ARGUMENT naming `page_token`), so a token of one RPC, or of one
+container or file, is never taken for another's."""
 
 from __future__ import annotations
 

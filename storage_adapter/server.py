@@ -100,12 +100,14 @@ async def start_server(
     secret: str | None,
     credentials: grpc.ServerCredentials | None = None,
     limits: ServerLimits | None = None,
+    measured: bool = False,
 ) -> StorageServer:
     """Start serving `backend` (already started) on `listen`: "host:port" (port 0 picks a free one), or
-    "unix:PATH" for a Unix domain socket (a front-end on the same machine: no TCP stack in the data path)."""
+    "unix:PATH" for a Unix domain socket (a front-end on the same machine: no TCP stack in the data path).
+    `measured`: time and count every storage call for the metrics (metrics.py)."""
     limits = limits or ServerLimits()
     server = grpc.aio.server(
-        interceptors=[StorageInterceptor(secret)],
+        interceptors=[StorageInterceptor(secret, measured=measured)],
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
@@ -137,11 +139,14 @@ async def serve(
     secret: str | None,
     credentials: grpc.ServerCredentials | None = None,
     limits: ServerLimits | None = None,
+    measured: bool = False,
 ) -> None:
     """Run until SIGINT or SIGTERM, then drain in-flight calls and close the backend."""
     await backend.start()
     try:
-        running = await start_server(backend, listen, secret=secret, credentials=credentials, limits=limits)
+        running = await start_server(
+            backend, listen, secret=secret, credentials=credentials, limits=limits, measured=measured
+        )
         caps = backend.capabilities
         control = "access control on" if caps.access_control else "access control OFF: every caller may do everything"
         where = listen if listen.startswith("unix:") else f"port {running.port}"

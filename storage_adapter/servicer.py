@@ -11,9 +11,20 @@ from collections.abc import AsyncIterator
 
 import grpc
 
-from storage_adapter import access, activities, content_wire, convert, listing, principal, validation
+from storage_adapter import (
+    access,
+    activities,
+    audit,
+    content_wire,
+    convert,
+    listing,
+    locked_files,
+    principal,
+    validation,
+)
 from storage_adapter.backends.base import StorageBackend
 from storage_adapter.errors import InvalidArgument, StorageError, TooLarge, Unsupported
+from storage_adapter.metrics import READ_BYTES, WRITTEN_BYTES
 from storage_adapter.streams import DEFAULT_IDLE_TIMEOUT, ContentStream, StreamIdle
 from storage_adapter.types import ContainerId, Principal, Version
 from storage_adapter.write_gate import UploadGate
@@ -32,8 +43,11 @@ def _principal(*, required: bool = False) -> Principal:
     return dataclasses.replace(caller, groups=frozenset())
 
 
-def _item_named(request: pb.ListGrantsRequest | pb.GrantAccessRequest | pb.RevokeAccessRequest) -> tuple[str, bool]:
-    """The file or container a sharing request names, validated, and whether it is a file."""
+ItemRequest = pb.ListGrantsRequest | pb.GrantAccessRequest | pb.RevokeAccessRequest | pb.ListAuditEventsRequest
+
+
+def _item_named(request: ItemRequest) -> tuple[str, bool]:
+    """The file or container a sharing or audit request names, validated, and whether it is a file."""
     match request.WhichOneof("item"):
         case "file_id":
             return validation.file_id(request.file_id), True
@@ -89,12 +103,15 @@ class StorageServicer(pb_grpc.StorageServiceServicer):
             raise Unsupported("this adapter keeps no version history")
         reader = await self.backend.open_file(file_id, request.offset, request.length, version)
         info: bytes | None = convert.file_info(reader.meta).SerializeToString()  # in the first message only
+        sent = 0
         try:
             async for chunk in reader.chunks:
                 yield content_wire.read_response(chunk, info)
                 info = None
+                sent += len(chunk)
         finally:
             await reader.chunks.aclose()  # type: ignore[attr-defined]
+            READ_BYTES.inc(sent)  # once per call, also for a read cut short: what was sent
         if info is not None:
             yield content_wire.read_response(b"", info)
 
@@ -111,6 +128,7 @@ class StorageServicer(pb_grpc.StorageServiceServicer):
             raise
         except StreamIdle as idle:  # the backend has discarded what it received
             await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, str(idle))
+        WRITTEN_BYTES.inc(meta.size)
         return convert.file_info(meta)
 
     async def CreateFile(self, request_iterator: AsyncIterator[pb.CreateFileRequest], context: Context) -> pb.FileInfo:
@@ -131,6 +149,7 @@ class StorageServicer(pb_grpc.StorageServiceServicer):
             raise
         except StreamIdle as idle:  # the backend has discarded what it received
             await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, str(idle))
+        WRITTEN_BYTES.inc(meta.size)
         return convert.file_info(meta)
 
     async def RenameFile(self, request: pb.RenameFileRequest, context: Context) -> pb.FileInfo:
@@ -340,6 +359,42 @@ class StorageServicer(pb_grpc.StorageServiceServicer):
             activities=[convert.activity(activity) for activity in page.activities],
             next_page_token=activities.page_token(file_id, page.last) if page.last is not None else "",
         )
+
+    # ---- audit trail and lock administration ----
+
+    async def ListAuditEvents(self, request: pb.ListAuditEventsRequest, context: Context) -> pb.ListAuditEventsResponse:
+        self._require(self.caps.audit_trail, "this adapter keeps no audit trail")
+        item_id, is_file = _item_named(request)
+        size = audit.page_size(request.page_size)
+        before = audit.page_before(request.page_token, item_id)
+        page = await self.backend.list_audit_events(item_id, is_file, size, before)  # type: ignore[arg-type]
+        return pb.ListAuditEventsResponse(
+            events=[convert.audit_event(event) for event in page.events],
+            next_page_token=audit.page_token(item_id, page.last) if page.last is not None else "",
+        )
+
+    async def ListLockedFiles(self, request: pb.ListLockedFilesRequest, context: Context) -> pb.ListLockedFilesResponse:
+        self._require(self.caps.lock_administration, "this adapter has no lock administration")
+        access.require_admin(access.current_principal(), self.backend.policy)  # before anything is read
+        size = locked_files.page_size(request.page_size)
+        page = await self.backend.list_locked_files(size, locked_files.page_after(request.page_token))
+        return pb.ListLockedFilesResponse(
+            files=[convert.file_info(meta) for meta in page.files],
+            next_page_token=locked_files.page_token(page.after) if page.after is not None else "",
+        )
+
+    async def BreakLock(self, request: pb.BreakLockRequest, context: Context) -> pb.LockResponse:
+        self._require(self.caps.lock_administration, "this adapter has no lock administration")
+        file_id = validation.file_id(request.file_id)
+        reason = audit.reason(request.reason)
+        if not self.caps.access_control:  # nobody holds manage_sharing here: administrators only
+            access.require_admin(access.current_principal(), self.backend.policy)
+        meta = await self.backend.break_lock(file_id, reason)
+        return pb.LockResponse(file=convert.file_info(meta))
+
+    def _require(self, capability: bool, otherwise: str) -> None:
+        if not capability:
+            raise Unsupported(otherwise)
 
     def _require_activities(self) -> None:
         if not self.caps.activities:

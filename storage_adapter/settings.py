@@ -58,6 +58,9 @@ class AdapterSettings:
     max_streams_per_connection: int = 1000
     max_health_watchers: int = 100
     max_concurrent_uploads: int = 256  # each holds a descriptor: keep well under the `nofile` limit
+    # Prometheus metrics over HTTP on a port of their own (metrics.py); None: off.
+    metrics_port: int | None = None
+    metrics_host: str = "127.0.0.1"
 
     def __post_init__(self) -> None:
         if self.secret is None and not self.allow_unauthenticated:
@@ -90,3 +93,5 @@ class AdapterSettings:
             raise ValueError("connection idle and age limits cannot be negative")
         if min(self.max_streams_per_connection, self.max_health_watchers, self.max_concurrent_uploads) < 1:
             raise ValueError("max_streams_per_connection, max_health_watchers and max_concurrent_uploads must be >= 1")
+        if self.metrics_port is not None and not 0 < self.metrics_port < 65536:
+            raise ValueError("metrics_port must be a TCP port, 1-65535")

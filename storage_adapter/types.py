@@ -54,6 +54,8 @@ class LockState:
     lock_id: LockId
     expires_at: datetime
     locked_by: Principal = ANONYMOUS
+    # When the lock was taken (or replaced by another lock id); None for a lock stored before this was kept.
+    locked_at: datetime | None = None
 
     def is_live(self, now: datetime) -> bool:
         """An expired lock is no lock: every read of lock state goes through this."""
@@ -184,3 +186,6 @@ class Capabilities:
     access_control: bool = False  # the backend enforces `access.py`'s model and implements the sharing methods
     activities: bool = False  # the backend implements add_activities and list_activities (`activities.py`)
     max_activities_per_file: int = 0  # the most recent kept per file; 0 without activities
+    audit_trail: bool = False  # the backend records `audit.py`'s events and implements list_audit_events
+    max_audit_events_per_item: int = 0  # the most recent kept per item's trail; 0 without an audit trail
+    lock_administration: bool = False  # the backend implements list_locked_files and breaks locks (`breaking`)

@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from wopi_frontend import dev_login, host_check, host_page, sessions_api
+from wopi_frontend import dev_login, host_check, host_page, metrics, sessions_api
 from wopi_frontend.context import WopiContext
 from wopi_frontend.discovery import DiscoveryService
 from wopi_frontend.errors import NotFound, NotImplementedByHost, WopiError, handle_error
@@ -27,6 +27,7 @@ from wopi_frontend.routes import (
     container_changes,
     containers,
     contents,
+    details_page,
     ecosystem,
     file_url,
     files,
@@ -111,11 +112,13 @@ class AccessLog:
 
 
 def create_app(settings: FrontendSettings, storage: StorageClient | None = None) -> Starlette:
+    measured = settings.metrics_port is not None  # metrics.py: nothing of it runs per request unless they are on
     storage = storage or StorageClient(
         settings.storage_target,
         settings.storage_secret,
         timeout=settings.storage_timeout,
         stream_timeout=settings.storage_stream_timeout,
+        on_call=metrics.observe_storage_call if measured else None,
     )
     discovery = (
         DiscoveryService(settings.discovery_url, refresh_interval=settings.discovery_refresh)
@@ -124,6 +127,8 @@ def create_app(settings: FrontendSettings, storage: StorageClient | None = None)
     )
     context = WopiContext(settings, storage, TokenIssuer(settings.token_key, settings.token_ttl), discovery)
     access_logger.setLevel(logging.NOTSET if settings.access_log else logging.WARNING)  # NOTSET: the parents' level
+    if measured:
+        metrics.watch_discovery(discovery)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -151,13 +156,19 @@ def create_app(settings: FrontendSettings, storage: StorageClient | None = None)
         Route("/login", dev_login.login, methods=["GET"]),
         *browser.ROUTES,
         *activity_page.ROUTES,
+        *details_page.ROUTES,
     ]
     app = Starlette(
         routes=routes,
         exception_handlers={WopiError: handle_error, StorageCallError: handle_error, Exception: handle_error},
         # Every /wopi/ request's proof is checked here, before routing: a refused one touches nothing.
         # Before anything else, a request must be addressed to one of our names (host_check.py: DNS rebinding).
-        middleware=[host_check.middleware(settings), Middleware(ProofKeyCheck, context=context)],
+        # With metrics on, every /wopi/ request is counted first, also those the next two refuse.
+        middleware=[
+            *([Middleware(metrics.WopiMetrics, context=context)] if measured else []),
+            host_check.middleware(settings),
+            Middleware(ProofKeyCheck, context=context),
+        ],
         lifespan=lifespan,
     )
     # No redirect to the path with its trailing slash toggled: it would repeat the query, and with it an access

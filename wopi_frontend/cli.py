@@ -4,8 +4,10 @@
                                                     storage (filesystem) and front-end together, for local use
     wopi-host frontend                              the front-end alone (production: configured by WOPI_* vars)
     wopi-host token --file PATH_OR_ID [--create] [--user U] [--permission view|edit]
+    wopi-host admin locks [--page-size N]           the files locked now (as the storage administrator)
+    wopi-host admin unlock FILE_ID --reason TEXT    break a file's lock, recorded with the reason
 
-`run` and `token` read the same configuration as the services: WOPI_* environment variables, and for what is
+`run`, `token` and `admin` read the same configuration as the services: WOPI_* environment variables, and for what is
 not set there, secrets kept in WOPI_SECRETS_DIR (default `.secrets`), made on first use. While `run` runs, it
 leaves its public URL and storage target there too (run_state.py), so `token` reaches the same ports.
 
@@ -37,7 +39,7 @@ import grpc
 import uvicorn
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from wopi_frontend import dev_login, run_state, storage_permissions
+from wopi_frontend import dev_login, lock_admin, metrics, run_state, storage_permissions
 from wopi_frontend.app import create_asgi_app
 from wopi_frontend.http_protocol import LISTEN_BACKLOG, MAX_REQUEST_HEAD_BYTES, TimedHttpToolsProtocol
 from wopi_frontend.settings import FrontendSettings, local_secret
@@ -81,7 +83,20 @@ def serve_frontend(settings: FrontendSettings) -> None:
         backlog=LISTEN_BACKLOG,
         h11_max_incomplete_event_size=MAX_REQUEST_HEAD_BYTES,  # used only if the h11 protocol is chosen
     )
-    uvicorn.Server(config).run()
+    exporter = None
+    if settings.metrics_port is not None:  # a port of its own: never reachable through the public one
+        try:
+            exporter = metrics.serve(settings.metrics_host, settings.metrics_port)
+        except OSError as error:
+            raise SystemExit(
+                f"wopi-host: cannot serve metrics on {settings.metrics_host}:{settings.metrics_port}: {error}"
+            ) from None
+    try:
+        uvicorn.Server(config).run()
+    finally:
+        if exporter is not None:
+            exporter.shutdown()
+            exporter.server_close()
 
 
 def with_dev_login(settings: FrontendSettings) -> FrontendSettings:
@@ -294,6 +309,31 @@ def command_token(args: argparse.Namespace) -> None:
     print(json.dumps(asyncio.run(_token(settings, args))))
 
 
+async def _admin(settings: FrontendSettings, args: argparse.Namespace) -> None:
+    admin = lock_admin.administrator(args.admin_principal)
+    storage = StorageClient(settings.storage_target, settings.storage_secret, timeout=settings.storage_timeout)
+    try:
+        if args.tool == "locks":
+            count = await lock_admin.print_locks(storage, admin, args.page_size)
+            print(f"wopi-host: {count} locked file{'' if count == 1 else 's'}", file=sys.stderr)
+        else:
+            before = await lock_admin.unlock(storage, admin, args.file_id, args.reason)
+            holder = lock_admin.printable(before.lock.locked_by.display_name or before.lock.locked_by.user_id)
+            held = f", held by {holder}" if holder else ""
+            print(f"wopi-host: unlocked {args.file_id} ({lock_admin.printable(before.name)}{held})")
+    finally:
+        await storage.close()
+
+
+def command_admin(args: argparse.Namespace) -> None:
+    """`wopi-host admin locks|unlock`, with the configuration `token` uses (the running `run`'s storage)."""
+    try:
+        asyncio.run(_admin(_token_settings(args), args))
+    except lock_admin.AdminError as error:
+        print(f"wopi-host: {error}", file=sys.stderr)
+        raise SystemExit(error.status) from None
+
+
 def command_frontend(args: argparse.Namespace) -> None:
     settings = FrontendSettings.from_environ(host=args.host, port=args.port)
     serve_frontend(with_dev_login(settings))
@@ -349,6 +389,22 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--permission", choices=sorted(PERMISSION_SETS), default="edit")
     token.add_argument("--public-url", default=None)
     token.set_defaults(handler=command_token)
+
+    operator = argparse.ArgumentParser(add_help=False)
+    operator.add_argument(
+        "--admin-principal",
+        default=os.environ.get(lock_admin.ADMIN_PRINCIPAL_ENV),
+        help="the principal id the storage service treats as an administrator (its --admin-principal; default: "
+        f"{lock_admin.ADMIN_PRINCIPAL_ENV})",
+    )
+    admin = commands.add_parser("admin", help="the storage administrator's lock tools")
+    tools = admin.add_subparsers(dest="tool", required=True)
+    locks = tools.add_parser("locks", parents=[operator], help="list the files locked now, across the whole store")
+    locks.add_argument("--page-size", type=int, default=100, help="files per request to storage (default: 100)")
+    unlock = tools.add_parser("unlock", parents=[operator], help="break a file's lock, recorded with a reason")
+    unlock.add_argument("file_id", help="the file's id (as `admin locks` lists it)")
+    unlock.add_argument("--reason", required=True, help="why, for the file's history (at most 500 characters)")
+    admin.set_defaults(handler=command_admin, public_url=None)
     return parser
 
 

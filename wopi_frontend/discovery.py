@@ -265,6 +265,7 @@ class DiscoveryService:
         self._background: set[asyncio.Task[None]] = set()
         self._lock = asyncio.Lock()
         self._last_attempt: float | None = None
+        self._last_success: float | None = None  # the clock when a fetch last gave a usable document
         self._failures = 0
 
     async def start(self) -> None:
@@ -300,6 +301,12 @@ class DiscoveryService:
         if last is not None and self._clock() - last < self._min_refresh_gap:
             return
         await self._attempt()
+
+    def seconds_since_success(self) -> float | None:
+        """How long ago a fetch last gave a usable document (None: none has yet), for the metrics' discovery age.
+        Safe to call from another thread: it reads one float."""
+        last = self._last_success
+        return None if last is None else self._clock() - last
 
     def refresh_soon(self) -> None:
         """`refresh_now` in the background, for callers that must not wait for it."""
@@ -340,6 +347,7 @@ class DiscoveryService:
                 return
             changed = self.current is None or self.current.proof_key != discovery.proof_key
             self.current = discovery
+            self._last_success = self._clock()
             self._failures = 0
             log = logger.info if changed else logger.debug
             log(

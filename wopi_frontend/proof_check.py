@@ -26,6 +26,7 @@ from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from wopi_frontend import metrics
 from wopi_frontend.context import WopiContext
 from wopi_frontend.discovery import Discovery
 from wopi_frontend.proof_keys import (
@@ -43,11 +44,19 @@ logger = logging.getLogger("wopi_frontend.proof_keys")
 
 
 class ProofRejected(Exception):
-    """Why a request's proof was refused (for the log and X-WOPI-ServerError; never secrets)."""
+    """Why a request's proof was refused (for the log and X-WOPI-ServerError; never secrets). `kind`: one word of a
+    fixed few, the metrics' label (unsigned, timestamp, signature, replay, no_discovery)."""
+
+    def __init__(self, message: str, kind: str) -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 class SignatureMismatch(ProofRejected):
     """Signed, but not by any key this host knows: perhaps keys it has not read yet."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, "signature")
 
 
 def is_wopi_path(path: str) -> bool:
@@ -94,12 +103,12 @@ def check_proof(
         return None
     proof, timestamp_header = headers.get("x-wopi-proof"), headers.get("x-wopi-timestamp")
     if not proof or timestamp_header is None:
-        raise ProofRejected("the request carries no X-WOPI-Proof or X-WOPI-TimeStamp")
+        raise ProofRejected("the request carries no X-WOPI-Proof or X-WOPI-TimeStamp", "unsigned")
     timestamp = parse_timestamp(timestamp_header)
     if timestamp is None:
-        raise ProofRejected("X-WOPI-TimeStamp is not a number of ticks")
+        raise ProofRejected("X-WOPI-TimeStamp is not a number of ticks", "timestamp")
     if not is_fresh(timestamp, now):
-        raise ProofRejected("X-WOPI-TimeStamp is more than 20 minutes off")
+        raise ProofRejected("X-WOPI-TimeStamp is more than 20 minutes off", "timestamp")
     verdict = verify(
         keys,
         access_tokens=tokens,
@@ -138,6 +147,7 @@ class ProofKeyCheck:
         except ProofRejected as rejection:
             # The path percent-encoded again (no forged log lines); never the query string, which holds the token.
             logger.warning("%s %s refused: %s", scope["method"], quote(scope["path"], safe="/"), rejection)
+            metrics.PROOF_KEY_FAILURES.labels(rejection.kind).inc()
             response = Response(status_code=500, headers={"X-WOPI-ServerError": f"proof check failed: {rejection}"})
             await response(scope, receive, send)
             return
@@ -150,7 +160,7 @@ class ProofKeyCheck:
             await service.refresh_now()  # rate-limited; the background retries go on regardless
         discovery = service.current
         if discovery is None:
-            raise ProofRejected("the WOPI client's discovery (with its proof keys) is not loaded yet")
+            raise ProofRejected("the WOPI client's discovery (with its proof keys) is not loaded yet", "no_discovery")
         headers = Headers(scope=scope)
         url = request_url(self.context.settings.base_url, scope)
         tokens = token_forms(scope, headers)
@@ -169,11 +179,12 @@ class ProofKeyCheck:
         # No await between the verdict and this: a proof is admitted once even when its copies arrive together.
         admission = self.replays.admit(accepted.signed, stale_after=accepted.stale_after, now=now)
         if admission is Admission.REPLAY:
-            raise ProofRejected("this proof was accepted before: a replayed request")
+            raise ProofRejected("this proof was accepted before: a replayed request", "replay")
         if admission is Admission.TOO_OLD:
             raise ProofRejected(
                 f"X-WOPI-TimeStamp is older than the {self.replays.capacity} newest proofs, which are all this "
-                "host remembers to refuse replays (WOPI_PROOF_REPLAY_CAPACITY)"
+                "host remembers to refuse replays (WOPI_PROOF_REPLAY_CAPACITY)",
+                "replay",
             )
         if accepted.verdict is Verdict.VALID_ROTATED:
             service.refresh_soon()  # accepted, but the keys are rotating: WOPI says re-read discovery

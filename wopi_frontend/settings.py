@@ -89,6 +89,9 @@ class FrontendSettings:
     # Extra `host[:port]` names (comma-separated) requests may be addressed to, besides the public URL's (and
     # the loopback names when listening on loopback): for a reverse proxy that rewrites `Host`.
     allowed_hosts: str | None = None
+    # Prometheus metrics (metrics.py), served on a port of their own, never on the public one: None, off.
+    metrics_port: int | None = None
+    metrics_host: str = "127.0.0.1"
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.public_url)
@@ -115,6 +118,8 @@ class FrontendSettings:
             raise ValueError("groups_header needs identity_header: groups come from the same authenticating proxy")
         if self.discovery_url is not None and urlsplit(self.discovery_url).scheme not in ("http", "https"):
             raise ValueError("discovery_url must be an http(s) URL")
+        if self.metrics_port is not None and not (0 < self.metrics_port < 65536 and self.metrics_port != self.port):
+            raise ValueError("metrics_port must be a TCP port (1-65535) other than the WOPI port")
 
     @property
     def base_url(self) -> str:
@@ -136,7 +141,7 @@ class FrontendSettings:
                 raw = Path(environ[key + "_FILE"]).read_text().strip()
             if raw is None:
                 continue
-            if raw == "" and field.type == "str | None":
+            if raw == "" and field.type in ("str | None", "int | None"):
                 continue  # an optional setting left empty (e.g. `WOPI_DISCOVERY_URL: ${WOPI_DISCOVERY_URL:-}`) is unset
             values[field.name] = _convert(field.name, field.type, raw)
         values.update({name: value for name, value in overrides.items() if value is not None})
@@ -145,7 +150,7 @@ class FrontendSettings:
 
 def _convert(name: str, kind: object, raw: str) -> object:
     try:
-        if kind in ("int", int):
+        if kind in ("int", int, "int | None"):
             return int(raw)
         if kind in ("float", float):
             return float(raw)

@@ -8,7 +8,8 @@ that is down or stuck gives an error, never a hang. Failures arrive as `StorageC
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Sequence
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -35,6 +36,8 @@ COMMIT_BYTES_PER_SECOND = 10 * 1024 * 1024
 STREAM_WINDOW_BYTES = 256 * 1024
 RECEIVE_WINDOW_OPTIONS = [("grpc.http2.bdp_probe", 0), ("grpc.http2.lookahead_bytes", STREAM_WINDOW_BYTES)]
 T = TypeVar("T")
+# Told of each storage RPC as it ends: its method, status code and duration in seconds (metrics.py).
+CallObserver = Callable[[str, grpc.StatusCode, float], None]
 _DETAILS: dict[str, type[Message]] = {
     cls.DESCRIPTOR.full_name: cls
     for cls in (
@@ -73,6 +76,16 @@ class StorageCallError(Exception):
                     packed.Unpack(message)
                     details.append(message)
         return cls(error.code(), error.details() or "", tuple(details))
+
+
+def _interrupted(error: BaseException) -> grpc.StatusCode:
+    """The code to report for a storage call ended by something other than storage's answer: CANCELLED when the
+    request that made it went away (its task cancelled, its stream closed early), UNKNOWN for anything else."""
+    return (
+        grpc.StatusCode.CANCELLED
+        if isinstance(error, asyncio.CancelledError | GeneratorExit)
+        else grpc.StatusCode.UNKNOWN
+    )
 
 
 def _content_calls(channel: grpc.aio.Channel) -> dict[str, Any]:
@@ -127,6 +140,7 @@ class StorageClient:
         timeout: float = 10.0,
         stream_timeout: float = 3600.0,
         credentials: grpc.ChannelCredentials | None = None,
+        on_call: CallObserver | None = None,
     ) -> None:
         self._target = target
         self._credentials = credentials
@@ -139,6 +153,7 @@ class StorageClient:
         self._write_gate = WriteGate()
         self._contents: dict[str, Any] = {}  # ReadFile, WriteFile, CreateFile with content_wire.py's encoders
         self.chunk_size = MAX_CHUNK_BYTES
+        self._on_call = on_call
 
     @property
     def _stub(self) -> pb_grpc.StorageServiceStub:
@@ -183,10 +198,35 @@ class StorageClient:
         return entries
 
     async def _call(self, rpc: str, request: Message, principal: Principal | None = None) -> Any:
+        return await self._timed(rpc, self._unary(rpc, request, principal))
+
+    async def _unary(self, rpc: str, request: Message, principal: Principal | None) -> Any:
         try:
             return await getattr(self._stub, rpc)(request, metadata=self._metadata(principal), timeout=self._timeout)
         except grpc.aio.AioRpcError as error:
             raise StorageCallError.from_rpc(error) from None
+
+    async def _timed(self, rpc: str, whole_call: Awaitable[T]) -> T:
+        """`whole_call`, one storage RPC from start to end, told to `on_call` with its code and duration."""
+        if self._on_call is None:
+            return await whole_call
+        started = time.perf_counter()
+        code = grpc.StatusCode.OK
+        try:
+            return await whole_call
+        except StorageCallError as error:
+            code = error.code
+            raise
+        except BaseException as error:
+            code = _interrupted(error)
+            raise
+        finally:
+            self._on_call(rpc, code, time.perf_counter() - started)
+
+    def _ended(self, rpc: str, code: grpc.StatusCode, started: float) -> None:
+        """A streamed RPC has ended (ReadFile, ListChildren: their ends are in generators, not one await)."""
+        if self._on_call is not None:
+            self._on_call(rpc, code, time.perf_counter() - started)
 
     # ---- capabilities ----
 
@@ -222,15 +262,22 @@ class StorageClient:
         """Start a read: the metadata at once (so the caller can pick a status), then the bytes as they come.
         The caller must exhaust or `aclose()` the iterator; closing it early cancels the stream."""
         request = pb.ReadFileRequest(file_id=file_id, version=version)
+        started = time.perf_counter()
         call = self._content("ReadFile")(request, metadata=self._metadata(principal), timeout=self._stream_timeout)
         try:
             first = await self._progress(call.read())
         except grpc.aio.AioRpcError as error:
+            self._ended("ReadFile", error.code(), started)
             raise StorageCallError.from_rpc(error) from None
-        except StorageCallError:
+        except StorageCallError as error:
             call.cancel()
+            self._ended("ReadFile", error.code, started)
+            raise
+        except BaseException as error:
+            self._ended("ReadFile", _interrupted(error), started)
             raise
         if first is grpc.aio.EOF:
+            self._ended("ReadFile", grpc.StatusCode.INTERNAL, started)
             raise StorageCallError(grpc.StatusCode.INTERNAL, "storage sent no metadata")
         if isinstance(first, memoryview):  # data without the metadata: as the generated class would read it
             first = pb.ReadFileResponse(data=bytes(first))
@@ -239,6 +286,7 @@ class StorageClient:
         del first
 
         async def chunks() -> AsyncIterator[bytes | memoryview]:
+            code = grpc.StatusCode.OK
             try:
                 if pending:
                     yield pending.pop()
@@ -249,9 +297,17 @@ class StorageClient:
                     # A view of the received message (content_wire.read_response), handed to the HTTP body as is.
                     yield message if isinstance(message, memoryview) else message.data
             except grpc.aio.AioRpcError as error:
+                code = error.code()
                 raise StorageCallError.from_rpc(error) from None
+            except StorageCallError as error:  # a step that stalled
+                code = error.code
+                raise
+            except BaseException as error:  # the HTTP response closed the stream early
+                code = _interrupted(error)
+                raise
             finally:
                 call.cancel()  # a no-op when the stream has ended
+                self._ended("ReadFile", code, started)
 
         return info, chunks()
 
@@ -287,6 +343,16 @@ class StorageClient:
         return await self._stream_contents("CreateFile", header, pb.CreateFileRequest, chunks, principal)
 
     async def _stream_contents(
+        self,
+        rpc: str,
+        header: Message,
+        message_type: type[Any],
+        chunks: AsyncIterator[bytes],
+        principal: Principal | None,
+    ) -> pb.FileInfo:
+        return await self._timed(rpc, self._send_contents(rpc, header, message_type, chunks, principal))
+
+    async def _send_contents(
         self,
         rpc: str,
         header: Message,
@@ -452,6 +518,7 @@ class StorageClient:
     ) -> AsyncIterator[pb.Item]:
         """The direct children of a container as storage streams them (in no particular order)."""
         request = pb.ListChildrenRequest(container_id=container_id, file_extensions=list(extensions))
+        started, code = time.perf_counter(), grpc.StatusCode.OK
         call = self._stub.ListChildren(request, metadata=self._metadata(principal), timeout=self._stream_timeout)
         try:
             while True:
@@ -460,9 +527,17 @@ class StorageClient:
                     return
                 yield item
         except grpc.aio.AioRpcError as error:
+            code = error.code()
             raise StorageCallError.from_rpc(error) from None
+        except StorageCallError as error:
+            code = error.code
+            raise
+        except BaseException as error:
+            code = _interrupted(error)
+            raise
         finally:
             call.cancel()  # a no-op when the stream has ended
+            self._ended("ListChildren", code, started)
 
     async def container_ancestors(self, container_id: str, principal: Principal) -> list[pb.ContainerInfo]:
         response = await self._call("GetAncestors", pb.GetAncestorsRequest(container_id=container_id), principal)
@@ -523,3 +598,29 @@ class StorageClient:
         request = pb.ListActivitiesRequest(file_id=file_id, page_size=page_size, page_token=page_token)
         answer = await self._call("ListActivities", request, principal)
         return list(answer.activities), answer.next_page_token
+
+    # ---- audit trail and lock administration (Capabilities.audit_trail, Capabilities.lock_administration) ----
+
+    async def list_audit_events(
+        self, item: ItemRef, principal: Principal, page_size: int, page_token: str = ""
+    ) -> tuple[list[pb.AuditEvent], str]:
+        """One page of the item's audit trail, newest first, and the next page's token ("" on the last). Needs read
+        on the item; UNIMPLEMENTED without the capability."""
+        request = pb.ListAuditEventsRequest(page_size=page_size, page_token=page_token, **item.fields())
+        answer = await self._call("ListAuditEvents", request, principal)
+        return list(answer.events), answer.next_page_token
+
+    async def list_locked_files(
+        self, principal: Principal, page_size: int = 0, page_token: str = ""
+    ) -> tuple[list[pb.FileInfo], str]:
+        """One page of the files locked now across the store (an administrator's call: PERMISSION_DENIED for
+        anyone else), and the next page's token ("" on the last)."""
+        request = pb.ListLockedFilesRequest(page_size=page_size, page_token=page_token)
+        answer = await self._call("ListLockedFiles", request, principal)
+        return list(answer.files), answer.next_page_token
+
+    async def break_lock(self, file_id: str, reason: str, principal: Principal) -> pb.FileInfo:
+        """Remove the file's lock whoever holds it, recorded with `reason` (storage decides who may: manage_sharing
+        on the file, or an administrator); the file after it, unlocked."""
+        request = pb.BreakLockRequest(file_id=file_id, reason=reason)
+        return (await self._call("BreakLock", request, principal)).file  # type: ignore[no-any-return]

@@ -16,8 +16,8 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from storage_adapter import activities, listing, locks
-from storage_adapter.access import Grant, Grantee, Role
+from storage_adapter import access, activities, audit, listing, locked_files, locks
+from storage_adapter.access import AccessPolicy, Grant, Grantee, Role
 from storage_adapter.errors import NotFound, Unsupported
 from storage_adapter.types import (
     Activity,
@@ -81,7 +81,16 @@ def file_context_of(
 
 
 class StorageBackend(abc.ABC):
-    """A storage backend. One instance serves every request of one adapter process, concurrently."""
+    """A storage backend. One instance serves every request of one adapter process, concurrently.
+
+    With the `audit_trail` capability, every method below that changes a file or a container records its event
+    (`audit.py` builds it) in the same atomic step as the change, after every check has passed, and drops the
+    oldest of that trail beyond `max_audit_events_per_item`; a method that changes nothing records nothing.
+    """
+
+    # Administrators and the unowned-items rule. A backend with access control enforces it; every backend keeps
+    # the administrators, whom the servicer alone checks for the RPCs of lock administration.
+    policy: AccessPolicy = access.DEFAULT_POLICY
 
     def __init__(self, capabilities: Capabilities, clock: Clock = utc_now) -> None:
         self.capabilities = capabilities
@@ -217,10 +226,14 @@ class StorageBackend(abc.ABC):
     # ---- locks ----
 
     @abc.abstractmethod
-    async def update_lock(self, file_id: FileId, transition: locks.LockTransition) -> FileMeta:
+    async def update_lock(
+        self, file_id: FileId, transition: locks.LockTransition, *, breaking: str | None = None
+    ) -> FileMeta:
         """Apply `transition` to the file's live lock (None when unlocked or expired) and store the result,
-        atomically. The transition raises LockConflict to refuse. Returns the file after the change.
-        Lock changes do not change the file's version. NotFound."""
+        atomically, with its event (`audit.lock_changed`: none for a refresh). The transition raises LockConflict to
+        refuse. Returns the file after the change. Lock changes do not change the file's version. NotFound. Every
+        lock RPC needs the lock permission; `breaking` (a BreakLock's reason) needs manage_sharing ("BreakLock")
+        instead, is recorded as LOCK_BROKEN, and is kept from a power cut as a save is."""
 
     async def lock(self, file_id: FileId, lock_id: LockId, ttl: timedelta, principal: Principal) -> FileMeta:
         return await self.update_lock(file_id, locks.lock(lock_id, ttl, principal))
@@ -235,6 +248,10 @@ class StorageBackend(abc.ABC):
         self, file_id: FileId, old_lock_id: LockId, lock_id: LockId, ttl: timedelta, principal: Principal
     ) -> FileMeta:
         return await self.update_lock(file_id, locks.unlock_and_relock(old_lock_id, lock_id, ttl, principal))
+
+    async def break_lock(self, file_id: FileId, reason: str) -> FileMeta:
+        """Remove whatever live lock the file has (LockConflict when none), recording why (proto BreakLock)."""
+        return await self.update_lock(file_id, locks.break_lock(), breaking=reason)
 
     async def get_lock(self, file_id: FileId) -> LockState | None:
         return (await self.stat_file(file_id)).lock
@@ -319,3 +336,21 @@ class StorageBackend(abc.ABC):
         before position `before` (None: from the newest), read from an index (`activities.page_of`). Needs read
         (ListActivities). NotFound. Unsupported without the capability."""
         raise Unsupported("this adapter keeps no activities")
+
+    # ---- audit trail and lock administration (optional: `audit_trail`, `lock_administration`) ----
+    # The servicer checks page sizes, decodes page tokens and checks administrators; a backend stores and reads.
+
+    async def list_audit_events(
+        self, item: FileId | ContainerId, is_file: bool, size: int, before: int | None
+    ) -> audit.Page:
+        """At most `size` events of the item's trail, newest first (by descending position), before position
+        `before` (None: from the newest), read from an index with `audit.read_page`; a container's children's
+        deletions only as `audit.shown_to` allows (`access.reads_children`). Needs read (ListAuditEvents), checked
+        in the same step as the read. NotFound. Unsupported without the capability."""
+        raise Unsupported("this adapter keeps no audit trail")
+
+    async def list_locked_files(self, size: int, after: locked_files.Key | None) -> locked_files.Page:
+        """At most `size` files with a live lock, by (expiry, file id) after `after`, as the principal sees them,
+        read from an index of the locked files with `locked_files.read_page` (never a scan of the store). The
+        servicer has checked that the principal is an administrator. Unsupported without the capability."""
+        raise Unsupported("this adapter has no lock administration")

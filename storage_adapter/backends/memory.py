@@ -19,7 +19,7 @@ import secrets
 from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import timedelta
 
-from storage_adapter import access, activities, listing, locks, name_variants
+from storage_adapter import access, activities, audit, listing, locked_files, locks, name_variants
 from storage_adapter.access import AccessPolicy, Grant, Grantee, GranteeKind, ItemFacts, Permission, Role
 from storage_adapter.backends.base import Clock, FileReader, StorageBackend, utc_now
 from storage_adapter.errors import (
@@ -58,6 +58,9 @@ CAPABILITIES = Capabilities(
     access_control=True,
     activities=True,
     max_activities_per_file=activities.MAX_PER_FILE,
+    audit_trail=True,
+    max_audit_events_per_item=audit.MAX_PER_ITEM,
+    lock_administration=True,
 )
 
 Contents = tuple[bytes, ...]
@@ -93,6 +96,8 @@ class MemoryBackend(StorageBackend):
         # file id -> its activities by id, each with its position, in the order recorded (dicts keep it)
         self._activities: dict[FileId, dict[str, tuple[int, Activity]]] = {}
         self._positions = itertools.count(1)
+        # item id -> its trail, (position, event) in the order recorded; positions from the same counter
+        self._audit: dict[str, list[tuple[int, audit.AuditEvent]]] = {}
 
     # ---- containers ----
 
@@ -164,6 +169,7 @@ class MemoryBackend(StorageBackend):
         container = ContainerMeta(ContainerId(new_id()), name, parent_id, principal, self.clock())
         self._containers[container.container_id] = container
         self._names[(parent_id, name)] = container
+        self._record(audit.created(container, container.created_at))
         return self._seen(container, access.EVERY_PERMISSION)  # the creator owns it
 
     async def rename_container(self, container_id: ContainerId, new_name: str) -> ContainerMeta:
@@ -177,6 +183,7 @@ class MemoryBackend(StorageBackend):
         del self._names[(container.parent_id, container.name)]
         self._names[(container.parent_id, new_name)] = stored
         self._containers[container_id] = stored
+        self._record(audit.renamed(stored, container.name, self.clock()))
         return dataclasses.replace(container, name=new_name)
 
     async def delete_container(self, container_id: ContainerId) -> None:
@@ -188,6 +195,8 @@ class MemoryBackend(StorageBackend):
         del self._names[(container.parent_id, container.name)]
         del self._containers[container_id]
         self._forget_grants(container_id)
+        self._audit.pop(container_id, None)
+        self._record(audit.deleted(container, self.clock()))
 
     async def ancestors(self, item: FileId | ContainerId, is_file: bool) -> list[ContainerMeta]:
         if is_file:
@@ -228,7 +237,9 @@ class MemoryBackend(StorageBackend):
         contents, digest = await _collect(chunks)
         meta, held = self._file_for(file_id, "WriteFile")  # the atomic section starts here: no await until the end
         locks.check_preconditions(meta, preconditions, self.clock())
-        return self._seen(self._commit(meta, contents, digest, principal), held)
+        updated = self._commit(meta, contents, digest, principal)
+        self._record(audit.written(updated, updated.modified_at))
+        return self._seen(updated, held)
 
     async def create_file(
         self,
@@ -264,6 +275,7 @@ class MemoryBackend(StorageBackend):
         self._contents[meta.file_id] = contents
         self._history[meta.file_id] = []
         self._names[(container_id, name)] = meta
+        self._record(audit.created(meta, now))
         return self._seen(meta, access.EVERY_PERMISSION)  # the creator owns it
 
     async def rename_file(
@@ -286,6 +298,7 @@ class MemoryBackend(StorageBackend):
         del self._names[(meta.parent_id, meta.name)]
         self._names[(meta.parent_id, new_name)] = renamed
         self._files[file_id] = renamed
+        self._record(audit.renamed(renamed, meta.name, self.clock()))
         return self._seen(renamed, held)
 
     async def delete_file(self, file_id: FileId, preconditions: Preconditions) -> None:
@@ -295,13 +308,19 @@ class MemoryBackend(StorageBackend):
         del self._files[file_id], self._contents[file_id], self._history[file_id]
         self._forget_grants(file_id)
         self._activities.pop(file_id, None)
+        self._audit.pop(file_id, None)
+        self._record(audit.deleted(meta, self.clock()))
 
     # ---- locks ----
 
-    async def update_lock(self, file_id: FileId, transition: locks.LockTransition) -> FileMeta:
-        meta, held = self._file_for(file_id, "Lock")  # every lock RPC needs the lock permission
-        updated = dataclasses.replace(meta, lock=transition(meta.lock, self.clock()))
+    async def update_lock(
+        self, file_id: FileId, transition: locks.LockTransition, *, breaking: str | None = None
+    ) -> FileMeta:
+        meta, held = self._file_for(file_id, "Lock" if breaking is None else "BreakLock")
+        now = self.clock()
+        updated = dataclasses.replace(meta, lock=transition(meta.lock, now))
         self._files[file_id] = updated
+        self._record(audit.lock_changed(file_id, meta.lock, updated.lock, now, breaking=breaking))
         return self._seen(updated, held)
 
     # ---- per-user info ----
@@ -325,7 +344,9 @@ class MemoryBackend(StorageBackend):
         for old, contents in self._history[file_id]:
             if old.version == version:
                 locks.check_preconditions(meta, preconditions, self.clock())
-                return self._seen(self._commit(meta, contents, old.sha256, principal), held)
+                updated = self._commit(meta, contents, old.sha256, principal)
+                self._record(audit.written(updated, updated.modified_at, restored=version))
+                return self._seen(updated, held)
         raise NotFound("no such version")
 
     # ---- sharing ----
@@ -352,12 +373,14 @@ class MemoryBackend(StorageBackend):
         grant = Grant(item, is_file, grantee, role, principal, self.clock())
         grants[grantee] = grant
         self._shared_with.setdefault(grantee, set()).add(item)
+        self._record(audit.granted(grant))
         return grant
 
     async def revoke_access(self, item: FileId | ContainerId, is_file: bool, grantee: Grantee) -> None:
         self._item_for(item, is_file, "RevokeAccess")
         if self._grants.get(item, {}).pop(grantee, None) is not None:
             self._shared_with[grantee].discard(item)
+            self._record(audit.revoked(item, is_file, grantee, self.clock()))
 
     async def list_shared_with_me(self, page_size: int, page_token: str) -> tuple[list[tuple[Item, Grant]], str]:
         principal = access.current_principal()
@@ -407,6 +430,47 @@ class MemoryBackend(StorageBackend):
         newest_first = reversed(self._activities.get(file_id, {}).values())
         rows = [row for row in newest_first if before is None or row[0] < before][: size + 1]
         return activities.page_of(rows, size)
+
+    # ---- audit trail and lock administration ----
+
+    def _record(self, event: audit.AuditEvent | None) -> None:
+        """Store a change's event in its trail (no await: atomic with the change), dropping the oldest beyond
+        the bound."""
+        if event is None:
+            return
+        trail = self._audit.setdefault(event.trail_id, [])
+        trail.append((next(self._positions), event))
+        del trail[: -self.capabilities.max_audit_events_per_item]
+
+    async def list_audit_events(
+        self, item: FileId | ContainerId, is_file: bool, size: int, before: int | None
+    ) -> audit.Page:
+        target = self._item_for(item, is_file, "ListAuditEvents")
+        principal = access.current_principal()
+        sees_children = is_file or access.reads_children(self._facts(target), principal, self.policy)
+        trail = self._audit.get(item, [])
+
+        def fetch(cursor: int | None, limit: int) -> list[tuple[int, audit.AuditEvent]]:
+            # A scan of at most max_audit_events_per_item: this backend holds everything in memory anyway.
+            newest_first = (row for row in reversed(trail) if cursor is None or row[0] < cursor)
+            return list(itertools.islice(newest_first, limit))
+
+        return audit.read_page(fetch, size, before, audit.shown_to(principal, sees_children))
+
+    async def list_locked_files(self, size: int, after: locked_files.Key | None) -> locked_files.Page:
+        principal = access.current_principal()
+        # Sorted on each call (an operator's occasional call): the other backends read an index.
+        live = (self._live(meta) for meta in self._files.values())
+        locked = sorted((meta for meta in live if meta.lock is not None), key=locked_files.key_of)
+
+        def fetch(key: locked_files.Key | None, limit: int) -> list[FileMeta]:
+            return [meta for meta in locked if key is None or locked_files.key_of(meta) > key][:limit]
+
+        def shown(meta: FileMeta) -> FileMeta | None:
+            seen = self._seen_if_readable(meta, principal)
+            return seen if isinstance(seen, FileMeta) else None
+
+        return locked_files.read_page(fetch, locked_files.key_of, shown, size, after)
 
     # ---- access: the facts of `access.py`'s model, gathered with no await, atomic with what follows ----
 

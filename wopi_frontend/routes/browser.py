@@ -24,7 +24,7 @@ from wopi_frontend.context import WopiContext
 from wopi_frontend.csrf import guard_for
 from wopi_frontend.flash import flash_for
 from wopi_frontend.pages import Markup, render
-from wopi_frontend.routes import activity_page, browser_actions, downloads, sharing
+from wopi_frontend.routes import activity_page, browser_actions, details_page, downloads, sharing
 from wopi_frontend.routes.page_support import (
     ICON_LETTERS,
     ROOT_NAME,
@@ -114,12 +114,14 @@ def _folder_row(
 
 
 def _lock_badge(info: pb.FileInfo) -> Markup:
+    """Who holds the document's lock (storage never reports an expired one), and since and until when."""
     if not info.lock.lock_id:
         return Markup("")
     who = name_of(info.lock.locked_by)
     label = f"Editing: {who}" if who else "Being edited"
-    until = pages.iso_time(info.lock.expires_time)
-    return render("lock-badge.html", label=label, title=f"Locked until {until}" if until else "Locked")
+    since, until = pages.iso_time(info.lock.locked_time), pages.iso_time(info.lock.expires_time)
+    title = " ".join(["Locked", *([f"since {since}"] if since else []), *([f"until {until}"] if until else [])])
+    return render("lock-badge.html", label=label, title=title)
 
 
 def _file_row(context: WopiContext, caps: pb.Capabilities, info: pb.FileInfo, csrf: str, user: Principal) -> Markup:
@@ -150,6 +152,7 @@ def _file_row(context: WopiContext, caps: pb.Capabilities, info: pb.FileInfo, cs
                 if caps.activities
                 else Markup("")
             ),
+            details=render("menu-link.html", url=details_page.details_url(context, info.file_id), label="Details"),
             changes=_changes(sharing.item_url(context, item), info.name, csrf, actions, is_container=False),
         ),
     )

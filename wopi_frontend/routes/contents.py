@@ -15,6 +15,7 @@ import grpc
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
+from wopi_frontend import metrics
 from wopi_frontend.checkfileinfo import last_modified, modified_at, parse_last_modified
 from wopi_frontend.client_profiles import answers_last_modified
 from wopi_frontend.context import context_of
@@ -38,6 +39,7 @@ class SaveConflict(WopiError):
     status_code = 409
 
     def response(self) -> Response:
+        metrics.SAVE_CONFLICTS.inc()
         return JSONResponse({"COOLStatusCode": 1010, "LOOLStatusCode": 1010}, status_code=self.status_code)
 
 

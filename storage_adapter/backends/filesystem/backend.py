@@ -27,7 +27,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from storage_adapter import access, activities, listing, locks
+from storage_adapter import access, activities, audit, listing, locked_files, locks
 from storage_adapter.access import AccessPolicy, Grant, Grantee, Role
 from storage_adapter.backends.base import Clock, FileContext, FileReader, StorageBackend, utc_now
 from storage_adapter.backends.filesystem.inline import InlineReads
@@ -83,10 +83,14 @@ class FilesystemBackend(StorageBackend):
             access_control=access_control,
             activities=True,
             max_activities_per_file=activities.MAX_PER_FILE,
+            audit_trail=True,
+            max_audit_events_per_item=audit.MAX_PER_ITEM,
+            lock_administration=True,
         )
         super().__init__(capabilities, clock)
         self._root = root
         self._lock = asyncio.Lock()
+        self.policy = policy  # its administrators, for the servicer's checks, even when it does not enforce
         self._policy = policy if access_control else None
         self._opened: Sections | None = None
         self._inline: InlineReads | None = None
@@ -190,8 +194,12 @@ class FilesystemBackend(StorageBackend):
 
     # ---- locks ----
 
-    async def update_lock(self, file_id: FileId, transition: locks.LockTransition) -> FileMeta:
-        return await self._atomic(self._sections.update_lock, file_id, transition, durable=False)
+    async def update_lock(
+        self, file_id: FileId, transition: locks.LockTransition, *, breaking: str | None = None
+    ) -> FileMeta:
+        # An operator's BreakLock is kept from a power cut, as saves are; the editors' lock changes need not be.
+        durable = breaking is not None
+        return await self._atomic(self._sections.update_lock, file_id, transition, breaking, durable=durable)
 
     # ---- per-user info ----
 
@@ -214,7 +222,7 @@ class FilesystemBackend(StorageBackend):
             staged = await StagedFile.receive(self._sections.state.tmp, old, 0)
         finally:
             await old.aclose()
-        return await self._commit(staged, self._sections.commit_write, file_id, preconditions, principal)
+        return await self._commit(staged, self._sections.commit_write, file_id, preconditions, principal, version)
 
     # ---- activities ----
 
@@ -223,6 +231,16 @@ class FilesystemBackend(StorageBackend):
 
     async def list_activities(self, file_id: FileId, size: int, before: int | None) -> activities.Page:
         return await self._read(Sections.list_activities, file_id, size, before)
+
+    # ---- audit trail and lock administration ----
+
+    async def list_audit_events(
+        self, item: FileId | ContainerId, is_file: bool, size: int, before: int | None
+    ) -> audit.Page:
+        return await self._read(Sections.list_audit_events, item, is_file, size, before)
+
+    async def list_locked_files(self, size: int, after: locked_files.Key | None) -> locked_files.Page:
+        return await self._read(Sections.list_locked_files, size, after)
 
     # ---- sharing ----
 

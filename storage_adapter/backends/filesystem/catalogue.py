@@ -2,15 +2,15 @@
 
 Files and directories on disk are the documents; this catalogue adds stable ids, versions, locks, principals
 (the owner: the creator), created times, SHA-256 digests, the version history index, user info, the grants of
-access control and the files' activities. A connection is not thread-safe on its own: the backend serializes every
-use of the writing one (one atomic section at a time, each in one transaction), and uses a second, read-only one
-only from the event loop's thread (inline.py, one snapshot per read).
+access control, the files' activities and every item's audit trail. A connection is not thread-safe on its own:
+the backend serializes every use of the writing one (one atomic section at a time, each in one transaction), and
+uses a second, read-only one only from the event loop's thread (inline.py, one snapshot per read).
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,7 +19,8 @@ from typing import Any
 
 from storage_adapter import listing
 from storage_adapter.access import Grant, Grantee, GranteeKind, Role
-from storage_adapter.backends import activity_rows
+from storage_adapter.audit import AuditEvent
+from storage_adapter.backends import activity_rows, audit_rows
 from storage_adapter.backends.catalogue_row import CatalogueRow
 from storage_adapter.backends.sqlite_wal import enable_wal
 from storage_adapter.timestamps import EPOCH, from_us, to_us
@@ -33,8 +34,32 @@ from storage_adapter.types import (
     VersionMeta,
 )
 
-# Applied in order; `PRAGMA user_version` records how many ran. Never edit one that has shipped: append.
-MIGRATIONS: tuple[str, ...] = (
+
+def _audit_trail(db: sqlite3.Connection) -> str:
+    """The audit trail's table, and when each lock was taken: a column, which SQLite cannot add "if not exists", so
+    added only where it is missing (every migration here may run again over a catalogue that has what it adds)."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(nodes)")}
+    lock_since = "" if "lock_since_us" in columns else "ALTER TABLE nodes ADD COLUMN lock_since_us INTEGER;"
+    return f"""
+    CREATE TABLE IF NOT EXISTS audit_events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,  -- the position: a trail's newest has the highest
+        trail_id TEXT NOT NULL REFERENCES nodes (id) ON DELETE CASCADE,
+        item_id TEXT NOT NULL,                  -- the item changed: trail_id, or a child deleted
+        on_file INTEGER NOT NULL,
+        action INTEGER NOT NULL,                -- the proto AuditAction number
+        at_us INTEGER NOT NULL,
+        actor_id TEXT NOT NULL,
+        actor_name TEXT NOT NULL,
+        details TEXT NOT NULL                   -- JSON (audit_rows.py)
+    );
+    CREATE INDEX IF NOT EXISTS audit_events_trail ON audit_events (trail_id, seq);
+    {lock_since}
+    """
+
+
+# Applied in order; `PRAGMA user_version` records how many ran. Never edit one that has shipped: append. A
+# migration is a script, or a function of the connection that writes the script (for what SQL cannot say).
+MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], str], ...] = (
     """
     CREATE TABLE nodes (
         id TEXT PRIMARY KEY,
@@ -122,11 +147,20 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX IF NOT EXISTS activities_file ON activities (file_id, seq);
     """,
+    # The audit trail (`audit_rows.py`): each item's events, numbered by `seq` in the order recorded, deleted with
+    # the item's row; and when each lock was taken (ListLockedFiles).
+    _audit_trail,
+    # ListLockedFiles: the locked files by (expiry, id), an index of the locks alone (partial), so that a page reads
+    # one range of it past the expired ones.
+    """
+    CREATE INDEX IF NOT EXISTS nodes_locks ON nodes (lock_expires_us, id) WHERE lock_id IS NOT NULL;
+    """,
 )
 
 _NODE_COLUMNS = (
     "id, parent_id, name, is_file, owner_id, owner_name, created_us, st_dev, st_ino, size, mtime_ns, version, "
-    "modified_us, modified_by_id, modified_by_name, sha256, lock_id, lock_expires_us, lock_by_id, lock_by_name"
+    "modified_us, modified_by_id, modified_by_name, sha256, lock_id, lock_expires_us, lock_by_id, lock_by_name, "
+    "lock_since_us"
 )
 _VERSION_COLUMNS = "version, size, modified_us, modified_by_id, modified_by_name, sha256, blob"
 _GRANT_COLUMNS = "item_id, grantee_kind, grantee_id, role, granted_by_id, granted_by_name, granted_us"
@@ -202,7 +236,8 @@ class Catalogue:
         applied = self._db.execute("PRAGMA user_version").fetchone()[0]
         if applied > len(MIGRATIONS):
             raise RuntimeError(f"the catalogue has schema version {applied}, newer than this adapter knows")
-        for number, script in enumerate(MIGRATIONS[applied:], start=applied + 1):
+        for number, migration in enumerate(MIGRATIONS[applied:], start=applied + 1):
+            script = migration(self._db) if callable(migration) else migration
             # executescript commits any open transaction first, so the script carries its own.
             try:
                 self._db.executescript(f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
@@ -358,11 +393,13 @@ class Catalogue:
             ),
         )
 
-    def delete_grant(self, item_id: str, grantee: Grantee) -> None:
-        self._db.execute(
+    def delete_grant(self, item_id: str, grantee: Grantee) -> bool:
+        """Whether there was such a grant (now gone)."""
+        cursor = self._db.execute(
             "DELETE FROM grants WHERE item_id = ? AND grantee_kind = ? AND grantee_id = ?",
             (item_id, int(grantee.kind), grantee.id),
         )
+        return cursor.rowcount > 0
 
     def shared_with(
         self, grantees: Iterable[Grantee], not_owned_by: str, after: tuple[str, int, str] | None, limit: int
@@ -382,7 +419,7 @@ class Catalogue:
         return [_to_grant(row, bool(is_file)) for is_file, *row in rows]
 
     def insert(self, node: Node) -> None:
-        self._db.execute(f"INSERT INTO nodes ({_NODE_COLUMNS}) VALUES ({', '.join('?' * 20)})", _from_node(node))
+        self._db.execute(f"INSERT INTO nodes ({_NODE_COLUMNS}) VALUES ({', '.join('?' * 21)})", _from_node(node))
 
     def update(self, node: Node) -> None:
         """Write every column of `node` over the row with its id (never INSERT OR REPLACE: that would cascade)."""
@@ -467,6 +504,29 @@ class Catalogue:
         rows = self._db.execute(activity_rows.page(before), activity_rows.page_params(file_id, before, limit))
         return [(int(seq), activity_rows.activity_of(row)) for seq, *row in rows]
 
+    # ---- the audit trail and the locked files ----
+
+    def record(self, event: AuditEvent, keep: int) -> None:
+        """Store the event in its trail, then drop all but the trail's `keep` newest."""
+        self._db.execute(audit_rows.INSERT, audit_rows.params(event))
+        self._db.execute(audit_rows.PRUNE, (event.trail_id, event.trail_id, keep))
+
+    def audit_before(self, trail_id: str, before: int | None, limit: int) -> list[tuple[int, AuditEvent]]:
+        """At most `limit` of the trail's events with their positions, newest first, before `before` if given."""
+        rows = self._db.execute(audit_rows.page(before), audit_rows.page_params(trail_id, before, limit))
+        return [(int(seq), audit_rows.event_of(row)) for seq, *row in rows]
+
+    def locked_after(self, now_us: int, after: tuple[int, str] | None, limit: int) -> list[Node]:
+        """At most `limit` files whose lock expires after `now_us`, by (expiry, id) after `after`: one range of the
+        index `nodes_locks`, which holds the locked nodes only."""
+        start = after if after is not None else (now_us, "")
+        rows = self._db.execute(
+            f"SELECT {_NODE_COLUMNS} FROM nodes WHERE lock_id IS NOT NULL AND lock_expires_us > ?"
+            " AND (lock_expires_us, id) > (?, ?) AND is_file = 1 ORDER BY lock_expires_us, id LIMIT ?",
+            (now_us, *start, limit),
+        )
+        return [_to_node(row) for row in rows]
+
     # ---- user info ----
 
     def user_info(self, user_id: str) -> str:
@@ -519,10 +579,16 @@ def _to_node(row: tuple[Any, ...]) -> Node:
     (
         node_id, parent_id, name, is_file, owner_id, owner_name, created_us, dev, ino, size, mtime_ns, version,
         modified_us, modified_by_id, modified_by_name, sha256, lock_id, lock_expires_us, lock_by_id, lock_by_name,
+        lock_since_us,
     ) = row  # fmt: skip
     lock = None
     if lock_id is not None:
-        lock = LockState(LockId(str(lock_id)), from_us(lock_expires_us), Principal(str(lock_by_id), str(lock_by_name)))
+        lock = LockState(
+            LockId(str(lock_id)),
+            from_us(lock_expires_us),
+            Principal(str(lock_by_id), str(lock_by_name)),
+            None if lock_since_us is None else from_us(lock_since_us),
+        )
     return Node(
         id=str(node_id),
         parent_id=str(parent_id) if parent_id is not None else None,
@@ -565,6 +631,7 @@ def _from_node(node: Node) -> tuple[object, ...]:
         to_us(lock.expires_at) if lock is not None else None,
         lock.locked_by.user_id if lock is not None else None,
         lock.locked_by.display_name if lock is not None else None,
+        to_us(lock.locked_at) if lock is not None and lock.locked_at is not None else None,
     )
 
 

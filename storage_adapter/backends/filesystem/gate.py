@@ -51,6 +51,14 @@ class Gate:
         chain = self._catalogue.access_chain(node.id)
         return access.effective_permissions(_facts(chain), access.current_principal(), self.policy)
 
+    def reads_children(self, node: Node) -> bool:
+        """Whether the principal may read every child of the container (`access.reads_children`): what decides
+        whether its audit trail shows the children's deletions. Always, without enforcement."""
+        if self.policy is None:
+            return True
+        chain = self._catalogue.access_chain(node.id)
+        return access.reads_children(_facts(chain), access.current_principal(), self.policy)
+
     def readable(self, node: Node, item: Item) -> Item | None:
         """`item` (the answer for `node`) with the principal's permissions, or None if it may not read it."""
         held = self.held(node)

@@ -12,7 +12,9 @@ and records the new version. A crash at any point leaves the old contents, or th
 made outside; `StateDir.remove_leftovers` sweeps what was half done.
 
 With access control, every section asks the gate (`gate.py`) for the principal of the call, in its own
-transaction and before it changes anything: the check and the change are one step.
+transaction and before it changes anything: the check and the change are one step. A section that changes an item
+records its audit event (`audit.py`) last, once nothing can refuse the change: a section that raises a StorageError
+commits what reconciliation learnt, and must not commit an event of a change it refused.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from storage_adapter import access, activities, listing, locks, name_variants
+from storage_adapter import access, activities, audit, listing, locked_files, locks, name_variants
 from storage_adapter.access import AccessPolicy, Grant, Grantee, Role
 from storage_adapter.backends.base import Clock, FileContext, FileReader, file_context_of
 from storage_adapter.backends.filesystem import racy
@@ -46,6 +48,7 @@ from storage_adapter.errors import (
     StorageError,
     TooLarge,
 )
+from storage_adapter.timestamps import to_us
 from storage_adapter.types import (
     Activity,
     Capabilities,
@@ -222,6 +225,7 @@ class Sections:
         st = os.lstat(path)
         node = Node(new_id(), parent.id, name, False, principal, self.clock(), st.st_dev, st.st_ino)
         self.catalogue.insert(node)
+        self._record(audit.created(node.container_meta(), node.created_at))
         return self.gate.owned(node.container_meta())  # the creator owns it
 
     def rename_container(self, container_id: ContainerId, new_name: str) -> ContainerMeta:
@@ -231,7 +235,9 @@ class Sections:
             return shown(node.container_meta(), held)
         assert node.parent_id is not None
         self.require_free_by_id(ContainerId(node.parent_id), new_name)
-        return shown(self._rename(node, new_name).container_meta(), held)
+        renamed = self._rename(node, new_name).container_meta()
+        self._record(audit.renamed(renamed, node.name, self.clock()))
+        return shown(renamed, held)
 
     def delete_container(self, container_id: ContainerId) -> None:
         node = self._non_root(container_id)
@@ -247,6 +253,7 @@ class Sections:
             raise
         _fsync_dir(path.parent)
         self.tree.vanish(node)
+        self._record(audit.deleted(node.container_meta(), self.clock()))
 
     def ancestors(self, item: str, is_file: bool) -> list[ContainerMeta]:
         node, _ = self._item_for(item, is_file, "GetAncestors")
@@ -286,9 +293,17 @@ class Sections:
         return node, held
 
     def commit_write(
-        self, staged: StagedFile, file_id: FileId, preconditions: Preconditions, principal: Principal
+        self,
+        staged: StagedFile,
+        file_id: FileId,
+        preconditions: Preconditions,
+        principal: Principal,
+        restored: Version | None = None,
     ) -> FileMeta:
-        node, held = self.check_preconditions(file_id, preconditions)
+        """A WriteFile, or with `restored` a RestoreVersion (of that version, received as `staged`)."""
+        node, held = self.check_preconditions(
+            file_id, preconditions, "WriteFile" if restored is None else "RestoreVersion"
+        )
         path = self.tree.path(node)
         blob = secrets.token_hex(16)
         # The current contents become a history blob by a second name for the same inode: no copy.
@@ -307,7 +322,9 @@ class Sections:
         now = self.clock()
         updated = with_new_contents(node, staged.fingerprint, now, principal, staged.sha256)
         self.catalogue.update(updated)
-        return shown(updated.file_meta(now), held)
+        meta = updated.file_meta(now)
+        self._record(audit.written(meta, now, restored=restored))
+        return shown(meta, held)
 
     def commit_create(
         self, staged: StagedFile, container_id: ContainerId, name: str, principal: Principal, use_free_variant: bool
@@ -329,6 +346,7 @@ class Sections:
             new_version(), now, principal, staged.sha256,
         )  # fmt: skip
         self.catalogue.insert(node)
+        self._record(audit.created(node.file_meta(now), now))
         return self.gate.owned(node.file_meta(now))  # the creator owns it
 
     def rename_file(
@@ -340,7 +358,8 @@ class Sections:
             new_name = self.free_variant(self.tree.container(node.parent_id), new_name, own_name=node.name)
         if new_name != node.name:
             self.require_free_by_id(ContainerId(node.parent_id), new_name)
-            node = self._rename(node, new_name)
+            old_name, node = node.name, self._rename(node, new_name)
+            self._record(audit.renamed(node.file_meta(self.clock()), old_name, self.clock()))
         return shown(node.file_meta(self.clock()), held)
 
     def delete_file(self, file_id: FileId, preconditions: Preconditions) -> None:
@@ -349,12 +368,17 @@ class Sections:
         os.unlink(path)
         _fsync_dir(path.parent)
         self.tree.vanish(node)
-
-    def update_lock(self, file_id: FileId, transition: locks.LockTransition) -> FileMeta:
-        node, held = self._file_for(file_id, "Lock")  # every lock RPC needs the lock permission
         now = self.clock()
-        updated = dataclasses.replace(node, lock=transition(locks.live(node.lock, now), now))
+        self._record(audit.deleted(node.file_meta(now), now))
+
+    def update_lock(self, file_id: FileId, transition: locks.LockTransition, breaking: str | None = None) -> FileMeta:
+        """Every lock RPC needs the lock permission; a BreakLock (`breaking`: its reason) manage_sharing."""
+        node, held = self._file_for(file_id, "Lock" if breaking is None else "BreakLock")
+        now = self.clock()
+        before = locks.live(node.lock, now)
+        updated = dataclasses.replace(node, lock=transition(before, now))
         self.catalogue.update(updated)
+        self._record(audit.lock_changed(FileId(node.id), before, updated.lock, now, breaking=breaking))
         return shown(updated.file_meta(now), held)
 
     def list_versions(self, file_id: FileId) -> list[VersionMeta]:
@@ -403,11 +427,13 @@ class Sections:
             raise TooLarge(f"an item has at most {access.MAX_GRANTS_PER_ITEM} grants")
         grant = Grant(node.id, node.is_file, grantee, role, principal, self.clock())
         self.catalogue.put_grant(grant)
+        self._record(audit.granted(grant))
         return grant
 
     def revoke_access(self, item: str, is_file: bool, grantee: Grantee) -> None:
         node, _ = self._item_for(item, is_file, "RevokeAccess")
-        self.catalogue.delete_grant(node.id, grantee)
+        if self.catalogue.delete_grant(node.id, grantee):  # revoking no grant changes nothing: nothing to record
+            self._record(audit.revoked(node.id, node.is_file, grantee, self.clock()))
 
     def list_shared_with_me(self, size: int, token: str) -> tuple[list[tuple[Item, Grant]], str]:
         principal = access.current_principal()
@@ -430,6 +456,40 @@ class Sections:
                 page.append((seen, grant))
             if len(batch) < size + 1:
                 return page, ""
+
+    # ---- audit trail and lock administration ----
+
+    def _record(self, event: audit.AuditEvent | None) -> None:
+        """Store a change's event in this section's transaction: committed with the change, or not at all."""
+        if event is not None:
+            self.catalogue.record(event, self.capabilities.max_audit_events_per_item)
+
+    def list_audit_events(self, item: str, is_file: bool, size: int, before: int | None) -> audit.Page:
+        node, _ = self._item_for(item, is_file, "ListAuditEvents")
+        sees_children = node.is_file or self.gate.reads_children(node)
+
+        def fetch(cursor: int | None, limit: int) -> list[tuple[int, audit.AuditEvent]]:
+            return self.catalogue.audit_before(node.id, cursor, limit)
+
+        return audit.read_page(fetch, size, before, audit.shown_to(access.current_principal(), sees_children))
+
+    def list_locked_files(self, size: int, after: locked_files.Key | None) -> locked_files.Page:
+        """One range of the index of locks; each file on it checked on disk (one lstat), and left out if another
+        program removed it."""
+        now = self.clock()
+
+        def shown(node: Node) -> FileMeta | None:
+            try:
+                current = self.tree.file(node.id)
+            except NotFound:
+                return None
+            item = self.gate.readable(current, current.file_meta(now))
+            return item if isinstance(item, FileMeta) else None
+
+        def fetch(key: locked_files.Key | None, limit: int) -> list[Node]:
+            return self.catalogue.locked_after(to_us(now), key, limit)
+
+        return locked_files.read_page(fetch, _lock_key, shown, size, after)
 
     # ---- access: the gate's check for the principal of the call, in this section's transaction ----
 
@@ -485,6 +545,11 @@ class Sections:
         if node.parent_id is None:
             raise InvalidArgument("container_id", "the root container cannot be renamed or deleted")
         return node
+
+
+def _lock_key(node: Node) -> locked_files.Key:
+    assert node.lock is not None
+    return (to_us(node.lock.expires_at), node.id)
 
 
 def _item(node: Node, now: datetime) -> Item:

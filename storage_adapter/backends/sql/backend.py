@@ -14,7 +14,8 @@ whatever a crash leaves behind is removed by the garbage collector, at start and
 With `access_control`, every transaction also checks the principal of the call (`access.current_principal()`)
 against the item's facts, read in that same transaction (`guard.py`), and the sharing RPCs work (`sharing.py`).
 Without it, the backend behaves as before access control: every principal may do everything. Activities are rows
-of their own table, recorded and read in one transaction each (`activity_log.py`).
+of their own table, recorded and read in one transaction each (`activity_log.py`); so are the audit trail's events,
+each recorded by the transaction of its change (`audit_log.py`).
 """
 
 from __future__ import annotations
@@ -27,11 +28,11 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import timedelta
 from typing import TypeVar
 
-from storage_adapter import access, activities, listing, locks
+from storage_adapter import access, activities, audit, listing, locked_files, locks
 from storage_adapter.access import AccessPolicy, Grant, Grantee, Role
 from storage_adapter.backends.base import Clock, FileContext, FileReader, StorageBackend, file_context_of, utc_now
 from storage_adapter.backends.content_store import ContentStore, StoredBlob
-from storage_adapter.backends.sql import activity_log, metadata, sharing
+from storage_adapter.backends.sql import activity_log, audit_log, metadata, sharing
 from storage_adapter.backends.sql.content import CHUNK_SIZE, DatabaseContentStore
 from storage_adapter.backends.sql.database import Database, Durability, Mode, Tx
 from storage_adapter.backends.sql.guard import Guard
@@ -93,6 +94,9 @@ class SqlBackend(StorageBackend):
             access_control=access_control,
             activities=True,
             max_activities_per_file=activities.MAX_PER_FILE,
+            audit_trail=True,
+            max_audit_events_per_item=audit.MAX_PER_ITEM,  # what audit_log.record keeps
+            lock_administration=True,
         )
         super().__init__(capabilities, clock)
         self.policy = policy
@@ -187,7 +191,7 @@ class SqlBackend(StorageBackend):
 
     async def delete_container(self, container_id: ContainerId) -> None:
         guard = self._guard()
-        await self._run(lambda tx: metadata.delete_container(tx, container_id, guard))
+        await self._run(lambda tx: metadata.delete_container(tx, container_id, self.clock(), guard))
 
     async def ancestors(self, item: FileId | ContainerId, is_file: bool) -> list[ContainerMeta]:
         guard = self._guard()
@@ -295,13 +299,16 @@ class SqlBackend(StorageBackend):
 
     # ---- locks ----
 
-    async def update_lock(self, file_id: FileId, transition: locks.LockTransition) -> FileMeta:
+    async def update_lock(
+        self, file_id: FileId, transition: locks.LockTransition, *, breaking: str | None = None
+    ) -> FileMeta:
         """A lock change survives any process crash at once but does not wait for the disk (SQLite: no fsync):
-        a power loss may lose the latest ones, never a save, whose durable commit carries them to disk too."""
+        a power loss may lose the latest ones, never a save, whose durable commit carries them to disk too. An
+        operator's BreakLock (`breaking`) waits for the disk, as a save does."""
         guard = self._guard()
         return await self._run(
-            lambda tx: metadata.update_lock(tx, file_id, transition, self.clock(), guard),
-            durability=Durability.PROCESS_CRASH,
+            lambda tx: metadata.update_lock(tx, file_id, transition, self.clock(), guard, breaking),
+            durability=Durability.PROCESS_CRASH if breaking is None else Durability.POWER_LOSS,
         )
 
     # ---- per-user info ----
@@ -340,6 +347,20 @@ class SqlBackend(StorageBackend):
         guard = self._guard()
         return await self._run(lambda tx: activity_log.list_activities(tx, file_id, size, before, guard), Mode.SNAPSHOT)
 
+    # ---- audit trail and lock administration ----
+
+    async def list_audit_events(
+        self, item: FileId | ContainerId, is_file: bool, size: int, before: int | None
+    ) -> audit.Page:
+        guard = self._guard()
+        return await self._run(
+            lambda tx: audit_log.list_audit_events(tx, item, is_file, size, before, guard), Mode.SNAPSHOT
+        )
+
+    async def list_locked_files(self, size: int, after: locked_files.Key | None) -> locked_files.Page:
+        guard, now = self._guard(), self.clock()
+        return await self._run(lambda tx: audit_log.list_locked_files(tx, size, after, now, guard), Mode.SNAPSHOT)
+
     # ---- sharing (with access control only; otherwise the base class's Unsupported) ----
 
     async def list_grants(self, item: FileId | ContainerId, is_file: bool) -> list[Grant]:
@@ -362,7 +383,7 @@ class SqlBackend(StorageBackend):
         if not self.capabilities.access_control:
             return await super().revoke_access(item, is_file, grantee)
         guard = self._guard()
-        await self._run(lambda tx: sharing.revoke_access(tx, item, is_file, grantee, guard))
+        await self._run(lambda tx: sharing.revoke_access(tx, item, is_file, grantee, self.clock(), guard))
 
     async def list_shared_with_me(self, page_size: int, page_token: str) -> tuple[list[tuple[Item, Grant]], str]:
         if not self.capabilities.access_control:

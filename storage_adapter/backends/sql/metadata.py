@@ -12,6 +12,8 @@ violation is turned into NameConflict with the item that won, read with its live
 
 Contents never pass through here: a transaction only swaps blob ids. It returns the blob ids it stopped
 referencing, for the caller to delete once the transaction has committed.
+
+Each change records its audit event (`audit_log.record`) in its own transaction, once the change is made.
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ import secrets
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from storage_adapter import access, listing, locks, name_variants
+from storage_adapter import access, audit, listing, locks, name_variants
 from storage_adapter.backends.content_store import StoredBlob
+from storage_adapter.backends.sql import audit_log
 from storage_adapter.backends.sql.database import RowLock, Tx
 from storage_adapter.backends.sql.guard import Guard, item_row, own_grants, read_chain, seen
 from storage_adapter.backends.sql.rows import (
@@ -251,6 +254,7 @@ def create_container(
     guard.container(tx, parent_id, "CreateContainer", RowLock.KEY_SHARE)
     container = ContainerMeta(ContainerId(new_id()), name, parent_id, principal, now)
     _claim(tx, parent_id, name, now, guard, INSERT_CONTAINER, container_params(container))
+    audit_log.record(tx, audit.created(container, now))
     return guard.owned(container)
 
 
@@ -269,16 +273,20 @@ def rename_container(tx: Tx, container_id: ContainerId, new_name: str, now: date
         return container
     parent = ContainerId(container.parent_id or "")
     _claim(tx, parent, new_name, now, guard, "UPDATE items SET name = ? WHERE id = ?", (new_name, container_id))
-    return dataclasses.replace(container, name=new_name)
+    renamed = dataclasses.replace(container, name=new_name)
+    audit_log.record(tx, audit.renamed(renamed, container.name, now))
+    return renamed
 
 
-def delete_container(tx: Tx, container_id: ContainerId, guard: Guard) -> None:
-    """Delete an empty container; its grants go with it (ON DELETE CASCADE)."""
-    _non_root(tx, container_id, RowLock.UPDATE)  # waits for transactions adding children, then sees them
+def delete_container(tx: Tx, container_id: ContainerId, now: datetime, guard: Guard) -> None:
+    """Delete an empty container; its grants and its trail go with it (ON DELETE CASCADE), and its deletion is
+    recorded in its parent's."""
+    row = _non_root(tx, container_id, RowLock.UPDATE)  # waits for transactions adding children, then sees them
     guard.container(tx, container_id, "DeleteContainer")
     if tx.one("SELECT 1 FROM items WHERE parent_id = ? LIMIT 1", (container_id,)) is not None:
         raise ContainerNotEmpty(container_id)
     tx.execute("DELETE FROM items WHERE id = ?", (container_id,))
+    audit_log.record(tx, audit.deleted(row.container_meta(), now))
 
 
 def ancestors(tx: Tx, item_id: str, is_file: bool, guard: Guard) -> list[ContainerMeta]:
@@ -362,7 +370,9 @@ def create_file(
         _claim(tx, container_id, chosen, now, guard, INSERT_FILE, params)
 
     chosen = _claim_variant(tx, container_id, name, variants_up_to, now, claim)
-    return guard.owned(dataclasses.replace(meta, name=chosen))
+    created = dataclasses.replace(meta, name=chosen)
+    audit_log.record(tx, audit.created(created, now))
+    return guard.owned(created)
 
 
 def write_file(
@@ -380,6 +390,7 @@ def write_file(
     row = checked.row
     locks.check_preconditions(row.file_meta(now), preconditions, now)
     meta, dropped = _replace_contents(tx, row, blob, principal, now, max_versions_kept)
+    audit_log.record(tx, audit.written(meta, now))
     return seen(meta, checked.held), dropped
 
 
@@ -400,6 +411,7 @@ def restore_version(
     locks.check_preconditions(row.file_meta(now), preconditions, now)
     blob = StoredBlob(old.blob_id, old.meta.size, old.meta.sha256)
     meta, dropped = _replace_contents(tx, row, blob, principal, now, max_versions_kept)
+    audit_log.record(tx, audit.written(meta, now, restored=version))
     return seen(meta, checked.held), dropped
 
 
@@ -477,7 +489,11 @@ def rename_file(
             _claim(tx, meta.parent_id, chosen, now, guard, sql, (chosen, file_id))
 
     chosen = _claim_variant(tx, meta.parent_id, new_name, variants_up_to, now, claim, own_name=meta.name)
-    return meta if chosen == meta.name else dataclasses.replace(meta, name=chosen)
+    if chosen == meta.name:
+        return meta
+    renamed = dataclasses.replace(meta, name=chosen)
+    audit_log.record(tx, audit.renamed(renamed, meta.name, now))
+    return renamed
 
 
 def delete_file(tx: Tx, file_id: FileId, preconditions: Preconditions, now: datetime, guard: Guard) -> list[str]:
@@ -488,25 +504,32 @@ def delete_file(tx: Tx, file_id: FileId, preconditions: Preconditions, now: date
     blobs = {blob_id for (blob_id,) in tx.all("SELECT blob_id FROM versions WHERE file_id = ?", (file_id,))}
     tx.execute("DELETE FROM versions WHERE file_id = ?", (file_id,))
     tx.execute("DELETE FROM items WHERE id = ?", (file_id,))
+    audit_log.record(tx, audit.deleted(row.file_meta(now), now))
     if row.blob_id:
         blobs.add(row.blob_id)
     return sorted(blobs)
 
 
-def update_lock(tx: Tx, file_id: FileId, transition: locks.LockTransition, now: datetime, guard: Guard) -> FileMeta:
-    checked = guard.file(tx, file_id, "Lock", RowLock.UPDATE)  # every lock RPC needs the lock permission
+def update_lock(
+    tx: Tx, file_id: FileId, transition: locks.LockTransition, now: datetime, guard: Guard, breaking: str | None = None
+) -> FileMeta:
+    """Every lock RPC needs the lock permission; a BreakLock (`breaking`: its reason) manage_sharing."""
+    checked = guard.file(tx, file_id, "Lock" if breaking is None else "BreakLock", RowLock.UPDATE)
     meta = seen(checked.row.file_meta(now), checked.held)
     lock: LockState | None = transition(meta.lock, now)
     tx.execute(
-        "UPDATE items SET lock_id = ?, lock_expires_us = ?, lock_by_id = ?, lock_by_name = ? WHERE id = ?",
+        "UPDATE items SET lock_id = ?, lock_expires_us = ?, lock_by_id = ?, lock_by_name = ?, lock_since_us = ? "
+        "WHERE id = ?",
         (
             lock.lock_id if lock else None,
             to_us(lock.expires_at) if lock else None,
             lock.locked_by.user_id if lock else None,
             lock.locked_by.display_name if lock else None,
+            to_us(lock.locked_at) if lock and lock.locked_at else None,
             file_id,
         ),
     )
+    audit_log.record(tx, audit.lock_changed(file_id, meta.lock, lock, now, breaking=breaking))
     return dataclasses.replace(meta, lock=lock)
 
 

@@ -171,6 +171,33 @@ def _activities(dialect: Dialect) -> list[str]:
     ]
 
 
+def _audit_trail(dialect: Dialect) -> list[str]:
+    """ListAuditEvents: each item's events (the columns of `audit_rows.py`), numbered by `seq` in the order
+    recorded (each under the row lock of its trail's item: per trail, also the order of their commits), deleted
+    with the item (ON DELETE CASCADE); and, for ListLockedFiles, when each lock was taken."""
+    return [
+        f"""CREATE TABLE audit_events (
+            seq {dialect.identity},       -- the position: a trail's newest has the highest
+            trail_id TEXT NOT NULL REFERENCES items (id) ON DELETE CASCADE,
+            item_id TEXT NOT NULL,        -- the item changed: trail_id, or a child deleted
+            on_file INTEGER NOT NULL,
+            action INTEGER NOT NULL,      -- the proto AuditAction number
+            at_us BIGINT NOT NULL,
+            actor_id TEXT NOT NULL,
+            actor_name TEXT NOT NULL,
+            details TEXT NOT NULL         -- JSON (audit_rows.py)
+        )""",
+        "CREATE INDEX audit_events_trail ON audit_events (trail_id, seq)",
+        "ALTER TABLE items ADD COLUMN lock_since_us BIGINT",
+    ]
+
+
+def _locks_index(dialect: Dialect) -> list[str]:
+    """ListLockedFiles: the locked files alone (a partial index) by (expiry, id), so that a page reads one range of
+    it, past the expired locks that stay in their rows until the next lock change."""
+    return ["CREATE INDEX items_locks ON items (lock_expires_us, id) WHERE lock_id IS NOT NULL"]
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1, "items, versions, user info, blobs and their chunks; the root container", _initial_schema, _insert_root
@@ -178,6 +205,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "grants (access control); items made before it have no owner", _grants),
     Migration(3, "an index of each container's children in listing order (ListChildrenPage)", _children_index),
     Migration(4, "each file's activities (AddActivities, ListActivities)", _activities),
+    Migration(5, "each item's audit trail, and when each lock was taken", _audit_trail),
+    Migration(6, "an index of the locked files by expiry (ListLockedFiles)", _locks_index),
 )
 
 

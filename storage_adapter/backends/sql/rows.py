@@ -22,7 +22,7 @@ from storage_adapter.types import (
 
 ITEM_COLUMNS = (
     "id, parent_id, name, is_file, owner_id, owner_name, created_us, blob_id, size, version, modified_us, "
-    "modified_by_id, modified_by_name, sha256, lock_id, lock_expires_us, lock_by_id, lock_by_name"
+    "modified_by_id, modified_by_name, sha256, lock_id, lock_expires_us, lock_by_id, lock_by_name, lock_since_us"
 )
 VERSION_COLUMNS = "version, blob_id, size, modified_us, modified_by_id, modified_by_name, sha256"
 
@@ -66,10 +66,16 @@ class ItemRow(CatalogueRow):
             lock_expires_us,
             lock_by_id,
             lock_by_name,
+            lock_since_us,
         ) = row
         lock = None
         if lock_id is not None:
-            lock = LockState(LockId(lock_id), from_us(lock_expires_us), Principal(lock_by_id or "", lock_by_name or ""))
+            lock = LockState(
+                LockId(lock_id),
+                from_us(lock_expires_us),
+                Principal(lock_by_id or "", lock_by_name or ""),
+                None if lock_since_us is None else from_us(lock_since_us),
+            )
         return cls(
             id=id_,
             parent_id=parent_id,
@@ -127,6 +133,7 @@ def file_params(meta: FileMeta, blob_id: str) -> tuple[Any, ...]:
         None,
         None,
         None,
+        None,
     )
 
 
@@ -136,7 +143,7 @@ def container_params(meta: ContainerMeta) -> tuple[Any, ...]:
     return (meta.container_id, meta.parent_id, meta.name, owner.user_id, owner.display_name, to_us(meta.created_at))
 
 
-INSERT_FILE = f"INSERT INTO items ({ITEM_COLUMNS}) VALUES ({', '.join('?' * 18)})"
+INSERT_FILE = f"INSERT INTO items ({ITEM_COLUMNS}) VALUES ({', '.join('?' * 19)})"
 INSERT_CONTAINER = (
     "INSERT INTO items (id, parent_id, name, is_file, owner_id, owner_name, created_us) VALUES (?, ?, ?, 0, ?, ?, ?)"
 )

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from storage_adapter import access
+from storage_adapter import access, audit
 from storage_adapter.access import Grant, Grantee, GranteeKind, Role
+from storage_adapter.backends.sql import audit_log
 from storage_adapter.backends.sql.database import RowLock, Tx
 from storage_adapter.backends.sql.guard import GRANT_COLUMNS, Guard, grant_of, read_chain
 from storage_adapter.errors import InvalidArgument, TooLarge
@@ -59,16 +60,19 @@ def grant_access(
             to_us(now),
         ),
     )
+    audit_log.record(tx, audit.granted(grant))
     return grant
 
 
-def revoke_access(tx: Tx, item_id: str, is_file: bool, grantee: Grantee, guard: Guard) -> None:
-    """Remove the grantee's grant on the item if there is one."""
+def revoke_access(tx: Tx, item_id: str, is_file: bool, grantee: Grantee, now: datetime, guard: Guard) -> None:
+    """Remove the grantee's grant on the item if there is one (and only then record it: nothing else changed)."""
     guard.item(tx, item_id, is_file, "RevokeAccess", RowLock.NO_KEY_UPDATE)
-    tx.execute(
+    removed = tx.execute(
         "DELETE FROM grants WHERE item_id = ? AND grantee_kind = ? AND grantee_id = ?",
         (item_id, int(grantee.kind), grantee.id),
     )
+    if removed:
+        audit_log.record(tx, audit.revoked(item_id, is_file, grantee, now))
 
 
 def list_shared_with_me(

@@ -31,6 +31,21 @@ class CommentAction(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     COMMENT_ACTION_CREATED: _ClassVar[CommentAction]
     COMMENT_ACTION_UPDATED: _ClassVar[CommentAction]
     COMMENT_ACTION_DELETED: _ClassVar[CommentAction]
+
+class AuditAction(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    AUDIT_ACTION_UNSPECIFIED: _ClassVar[AuditAction]
+    AUDIT_ACTION_CREATED: _ClassVar[AuditAction]
+    AUDIT_ACTION_WRITTEN: _ClassVar[AuditAction]
+    AUDIT_ACTION_RENAMED: _ClassVar[AuditAction]
+    AUDIT_ACTION_DELETED: _ClassVar[AuditAction]
+    AUDIT_ACTION_VERSION_RESTORED: _ClassVar[AuditAction]
+    AUDIT_ACTION_LOCKED: _ClassVar[AuditAction]
+    AUDIT_ACTION_RELOCKED: _ClassVar[AuditAction]
+    AUDIT_ACTION_UNLOCKED: _ClassVar[AuditAction]
+    AUDIT_ACTION_LOCK_BROKEN: _ClassVar[AuditAction]
+    AUDIT_ACTION_GRANTED: _ClassVar[AuditAction]
+    AUDIT_ACTION_REVOKED: _ClassVar[AuditAction]
 ROLE_UNSPECIFIED: Role
 ROLE_VIEWER: Role
 ROLE_EDITOR: Role
@@ -43,6 +58,18 @@ COMMENT_ACTION_UNSPECIFIED: CommentAction
 COMMENT_ACTION_CREATED: CommentAction
 COMMENT_ACTION_UPDATED: CommentAction
 COMMENT_ACTION_DELETED: CommentAction
+AUDIT_ACTION_UNSPECIFIED: AuditAction
+AUDIT_ACTION_CREATED: AuditAction
+AUDIT_ACTION_WRITTEN: AuditAction
+AUDIT_ACTION_RENAMED: AuditAction
+AUDIT_ACTION_DELETED: AuditAction
+AUDIT_ACTION_VERSION_RESTORED: AuditAction
+AUDIT_ACTION_LOCKED: AuditAction
+AUDIT_ACTION_RELOCKED: AuditAction
+AUDIT_ACTION_UNLOCKED: AuditAction
+AUDIT_ACTION_LOCK_BROKEN: AuditAction
+AUDIT_ACTION_GRANTED: AuditAction
+AUDIT_ACTION_REVOKED: AuditAction
 
 class Principal(_message.Message):
     __slots__ = ("user_id", "display_name")
@@ -53,14 +80,16 @@ class Principal(_message.Message):
     def __init__(self, user_id: _Optional[str] = ..., display_name: _Optional[str] = ...) -> None: ...
 
 class LockInfo(_message.Message):
-    __slots__ = ("lock_id", "expires_time", "locked_by")
+    __slots__ = ("lock_id", "expires_time", "locked_by", "locked_time")
     LOCK_ID_FIELD_NUMBER: _ClassVar[int]
     EXPIRES_TIME_FIELD_NUMBER: _ClassVar[int]
     LOCKED_BY_FIELD_NUMBER: _ClassVar[int]
+    LOCKED_TIME_FIELD_NUMBER: _ClassVar[int]
     lock_id: str
     expires_time: _timestamp_pb2.Timestamp
     locked_by: Principal
-    def __init__(self, lock_id: _Optional[str] = ..., expires_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., locked_by: _Optional[_Union[Principal, _Mapping]] = ...) -> None: ...
+    locked_time: _timestamp_pb2.Timestamp
+    def __init__(self, lock_id: _Optional[str] = ..., expires_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., locked_by: _Optional[_Union[Principal, _Mapping]] = ..., locked_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class FileInfo(_message.Message):
     __slots__ = ("file_id", "name", "size", "version", "owner", "created_time", "modified_time", "modified_by", "parent_container_id", "lock", "sha256", "permissions")
@@ -213,7 +242,7 @@ class GetCapabilitiesRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class Capabilities(_message.Message):
-    __slots__ = ("adapter_name", "adapter_version", "max_file_size", "max_chunk_size", "max_lock_id_length", "max_lock_ttl", "max_name_length", "containers", "version_history", "max_versions_kept", "sha256", "case_insensitive_names", "max_user_info_length", "free_name_variants", "max_container_depth", "access_control", "file_context", "paged_listing", "activities", "max_activities_per_file")
+    __slots__ = ("adapter_name", "adapter_version", "max_file_size", "max_chunk_size", "max_lock_id_length", "max_lock_ttl", "max_name_length", "containers", "version_history", "max_versions_kept", "sha256", "case_insensitive_names", "max_user_info_length", "free_name_variants", "max_container_depth", "access_control", "file_context", "paged_listing", "activities", "max_activities_per_file", "audit_trail", "max_audit_events_per_item", "lock_administration")
     ADAPTER_NAME_FIELD_NUMBER: _ClassVar[int]
     ADAPTER_VERSION_FIELD_NUMBER: _ClassVar[int]
     MAX_FILE_SIZE_FIELD_NUMBER: _ClassVar[int]
@@ -234,6 +263,9 @@ class Capabilities(_message.Message):
     PAGED_LISTING_FIELD_NUMBER: _ClassVar[int]
     ACTIVITIES_FIELD_NUMBER: _ClassVar[int]
     MAX_ACTIVITIES_PER_FILE_FIELD_NUMBER: _ClassVar[int]
+    AUDIT_TRAIL_FIELD_NUMBER: _ClassVar[int]
+    MAX_AUDIT_EVENTS_PER_ITEM_FIELD_NUMBER: _ClassVar[int]
+    LOCK_ADMINISTRATION_FIELD_NUMBER: _ClassVar[int]
     adapter_name: str
     adapter_version: str
     max_file_size: int
@@ -254,7 +286,10 @@ class Capabilities(_message.Message):
     paged_listing: bool
     activities: bool
     max_activities_per_file: int
-    def __init__(self, adapter_name: _Optional[str] = ..., adapter_version: _Optional[str] = ..., max_file_size: _Optional[int] = ..., max_chunk_size: _Optional[int] = ..., max_lock_id_length: _Optional[int] = ..., max_lock_ttl: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., max_name_length: _Optional[int] = ..., containers: _Optional[bool] = ..., version_history: _Optional[bool] = ..., max_versions_kept: _Optional[int] = ..., sha256: _Optional[bool] = ..., case_insensitive_names: _Optional[bool] = ..., max_user_info_length: _Optional[int] = ..., free_name_variants: _Optional[bool] = ..., max_container_depth: _Optional[int] = ..., access_control: _Optional[bool] = ..., file_context: _Optional[bool] = ..., paged_listing: _Optional[bool] = ..., activities: _Optional[bool] = ..., max_activities_per_file: _Optional[int] = ...) -> None: ...
+    audit_trail: bool
+    max_audit_events_per_item: int
+    lock_administration: bool
+    def __init__(self, adapter_name: _Optional[str] = ..., adapter_version: _Optional[str] = ..., max_file_size: _Optional[int] = ..., max_chunk_size: _Optional[int] = ..., max_lock_id_length: _Optional[int] = ..., max_lock_ttl: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., max_name_length: _Optional[int] = ..., containers: _Optional[bool] = ..., version_history: _Optional[bool] = ..., max_versions_kept: _Optional[int] = ..., sha256: _Optional[bool] = ..., case_insensitive_names: _Optional[bool] = ..., max_user_info_length: _Optional[int] = ..., free_name_variants: _Optional[bool] = ..., max_container_depth: _Optional[int] = ..., access_control: _Optional[bool] = ..., file_context: _Optional[bool] = ..., paged_listing: _Optional[bool] = ..., activities: _Optional[bool] = ..., max_activities_per_file: _Optional[int] = ..., audit_trail: _Optional[bool] = ..., max_audit_events_per_item: _Optional[int] = ..., lock_administration: _Optional[bool] = ...) -> None: ...
 
 class StatFileRequest(_message.Message):
     __slots__ = ("file_id",)
@@ -713,3 +748,79 @@ class ActivityPerson(_message.Message):
     in_thread: bool
     replied_to: bool
     def __init__(self, name: _Optional[str] = ..., id: _Optional[str] = ..., provider: _Optional[str] = ..., mentioned: _Optional[bool] = ..., in_thread: _Optional[bool] = ..., replied_to: _Optional[bool] = ...) -> None: ...
+
+class ListAuditEventsRequest(_message.Message):
+    __slots__ = ("file_id", "container_id", "page_size", "page_token")
+    FILE_ID_FIELD_NUMBER: _ClassVar[int]
+    CONTAINER_ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    file_id: str
+    container_id: str
+    page_size: int
+    page_token: str
+    def __init__(self, file_id: _Optional[str] = ..., container_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListAuditEventsResponse(_message.Message):
+    __slots__ = ("events", "next_page_token")
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    events: _containers.RepeatedCompositeFieldContainer[AuditEvent]
+    next_page_token: str
+    def __init__(self, events: _Optional[_Iterable[_Union[AuditEvent, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class AuditEvent(_message.Message):
+    __slots__ = ("action", "file_id", "container_id", "actor", "time", "name", "old_name", "version", "restored_version", "lock_expires_time", "lock_holder", "reason", "grantee", "role")
+    ACTION_FIELD_NUMBER: _ClassVar[int]
+    FILE_ID_FIELD_NUMBER: _ClassVar[int]
+    CONTAINER_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    TIME_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    OLD_NAME_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    RESTORED_VERSION_FIELD_NUMBER: _ClassVar[int]
+    LOCK_EXPIRES_TIME_FIELD_NUMBER: _ClassVar[int]
+    LOCK_HOLDER_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    GRANTEE_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    action: AuditAction
+    file_id: str
+    container_id: str
+    actor: Principal
+    time: _timestamp_pb2.Timestamp
+    name: str
+    old_name: str
+    version: str
+    restored_version: str
+    lock_expires_time: _timestamp_pb2.Timestamp
+    lock_holder: Principal
+    reason: str
+    grantee: Grantee
+    role: Role
+    def __init__(self, action: _Optional[_Union[AuditAction, str]] = ..., file_id: _Optional[str] = ..., container_id: _Optional[str] = ..., actor: _Optional[_Union[Principal, _Mapping]] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., name: _Optional[str] = ..., old_name: _Optional[str] = ..., version: _Optional[str] = ..., restored_version: _Optional[str] = ..., lock_expires_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., lock_holder: _Optional[_Union[Principal, _Mapping]] = ..., reason: _Optional[str] = ..., grantee: _Optional[_Union[Grantee, _Mapping]] = ..., role: _Optional[_Union[Role, str]] = ...) -> None: ...
+
+class ListLockedFilesRequest(_message.Message):
+    __slots__ = ("page_size", "page_token")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListLockedFilesResponse(_message.Message):
+    __slots__ = ("files", "next_page_token")
+    FILES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    files: _containers.RepeatedCompositeFieldContainer[FileInfo]
+    next_page_token: str
+    def __init__(self, files: _Optional[_Iterable[_Union[FileInfo, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class BreakLockRequest(_message.Message):
+    __slots__ = ("file_id", "reason")
+    FILE_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    file_id: str
+    reason: str
+    def __init__(self, file_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...

@@ -200,6 +200,21 @@ class StorageServiceStub:
                 request_serializer=wopi_dot_storage_dot_v1_dot_storage__pb2.ListActivitiesRequest.SerializeToString,
                 response_deserializer=wopi_dot_storage_dot_v1_dot_storage__pb2.ListActivitiesResponse.FromString,
                 _registered_method=True)
+        self.ListAuditEvents = channel.unary_unary(
+                '/wopi.storage.v1.StorageService/ListAuditEvents',
+                request_serializer=wopi_dot_storage_dot_v1_dot_storage__pb2.ListAuditEventsRequest.SerializeToString,
+                response_deserializer=wopi_dot_storage_dot_v1_dot_storage__pb2.ListAuditEventsResponse.FromString,
+                _registered_method=True)
+        self.ListLockedFiles = channel.unary_unary(
+                '/wopi.storage.v1.StorageService/ListLockedFiles',
+                request_serializer=wopi_dot_storage_dot_v1_dot_storage__pb2.ListLockedFilesRequest.SerializeToString,
+                response_deserializer=wopi_dot_storage_dot_v1_dot_storage__pb2.ListLockedFilesResponse.FromString,
+                _registered_method=True)
+        self.BreakLock = channel.unary_unary(
+                '/wopi.storage.v1.StorageService/BreakLock',
+                request_serializer=wopi_dot_storage_dot_v1_dot_storage__pb2.BreakLockRequest.SerializeToString,
+                response_deserializer=wopi_dot_storage_dot_v1_dot_storage__pb2.LockResponse.FromString,
+                _registered_method=True)
 
 
 class StorageServiceServicer:
@@ -577,6 +592,99 @@ class StorageServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListAuditEvents(self, request, context):
+        """---- Audit trail (optional: `Capabilities.audit_trail`; UNIMPLEMENTED without it) ----
+        Storage records each change it makes to a file or a container as an `AuditEvent`: who made it (the principal
+        of the call; an empty `user_id` where a call named none, which only an adapter without access control allows),
+        when, to which item, and what (`AuditAction`, with the details written on `AuditEvent`'s fields). It records
+        an event in the same atomic step as the change itself (the same transaction, where the adapter has one): an
+        answered change is recorded exactly once, and a refused or failed one (a precondition, a permission, a taken
+        name...) changes nothing and records nothing. A change that changes nothing records nothing either: a rename to
+        the current name, a GrantAccess of the role the grantee has, a RevokeAccess of no grant. The changes recorded:
+        CreateFile, CreateContainer:         CREATED (name; a file's first `version`)
+        WriteFile:                           WRITTEN (the new `version`)
+        RestoreVersion:                      VERSION_RESTORED (the new `version`, and `restored_version`)
+        RenameFile, RenameContainer:         RENAMED (`old_name`, `name`)
+        DeleteFile, DeleteContainer:         DELETED (`name`), in the trail of the container the item was in
+        Lock of a file not locked (or whose lock expired):
+        LOCKED (`lock_expires_time`)
+        UnlockAndRelock to another lock id:  RELOCKED (`lock_expires_time`)
+        Unlock:                              UNLOCKED
+        BreakLock:                           LOCK_BROKEN (`reason`, `lock_holder`)
+        GrantAccess, RevokeAccess:           GRANTED (`grantee`, `role`), REVOKED (`grantee`)
+        Not recorded: refreshes, that is RefreshLock and a Lock or UnlockAndRelock that keeps the lock id held (an editor
+        refreshes its lock every few minutes all day, and a refresh changes only the expiry, which no lock holder owns:
+        the lock's `expires_time` tells it); reads; SetUserInfo; AddActivities (activities are their own record); and
+        changes that other programs make behind the adapter (a file edited in a folder the adapter serves). Lock ids
+        are never recorded: whoever presents a lock id holds the lock, and a trail is readable by every reader.
+
+        Each file and container has a trail of its own: the events of the changes made to it, and, for a container,
+        the DELETED events of its direct children (an item's own trail goes with it when it is deleted, as its
+        versions and grants do; a rename keeps it). Storage keeps the most recent
+        `Capabilities.max_audit_events_per_item` events of each trail: the recording of one more drops the oldest,
+        in the same step. Events are as durable as the change they record: they survive a restart of the adapter,
+        and a crash loses an event only together with its change (an adapter that keeps lock changes from a power
+        cut less carefully than saves, as ours do, keeps their events the same way).
+
+        One page of an item's trail (`file_id` or `container_id`), newest first: the reverse of the order storage
+        recorded the events in. `page_size` 0 means 50; above 200 is INVALID_ARGUMENT naming `page_size`, as is a
+        `page_token` that this RPC did not hand out for this item (naming `page_token`), or a request naming no item
+        (naming `item`). An empty `next_page_token` means the last page (a page may hold fewer than `page_size`
+        events, even none, before it). While a caller pages through, no event is listed twice and every event kept
+        from the first page to the last is listed; those recorded after the first page was read are not. Needs read
+        on the item (see "Access control"): NOT_FOUND if there is no such item or the principal may not read it. A
+        container's trail shows its children's DELETED events only to a principal that may read every child of the
+        container (it owns the container or one above it, is an administrator, or holds a grant on the container
+        or above it: not one that reads it only by the root's or the unowned-items rule, which children do not
+        inherit), and to the principal that deleted the child; to other readers it leaves them out, so that no
+        reader of a shared folder, or of the root, learns the names of items it could not read.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListLockedFiles(self, request, context):
+        """---- Lock administration (optional: `Capabilities.lock_administration`; UNIMPLEMENTED without it) ----
+        For operators: see which files are locked across the whole store, and free a document whose editor crashed
+        or vanished while holding its lock (it would otherwise stay locked until the lock expires, up to
+        `Capabilities.max_lock_ttl`). An administrator is a principal id the adapter is configured to treat as one
+        (on every adapter, with or without `Capabilities.access_control`); an adapter configured with none lets
+        nobody call ListLockedFiles.
+
+        One page of the files locked now, across the whole store, each as StatFile answers it to the administrator
+        (its `lock` says who took it, `locked_time`, and `expires_time`). Expired locks are never listed: from its
+        `expires_time` on, a lock is no lock, here as everywhere. Ordered by `lock.expires_time`, then by file id:
+        the locks that end soonest first. Only an administrator may call it: INVALID_ARGUMENT naming
+        `x-wopi-principal-id` without a principal, then PERMISSION_DENIED with `PermissionDenied` naming
+        "administrator" for anyone else, before anything is read. `page_size` 0 means 100; above 1000 is
+        INVALID_ARGUMENT naming `page_size`, as is a `page_token` this RPC did not hand out (naming `page_token`). A
+        page costs a bounded amount of work however large the store (it reads one range of an index of the locked
+        files) and may hold fewer than `page_size` files, even none, with a non-empty `next_page_token`: a caller
+        keeps asking until `next_page_token` is empty, which means the last page. While a caller pages through, a
+        file locked from the first page to the last with its lock never refreshed is listed once; a lock refreshed
+        meanwhile moves later in the order and may be listed again, and a lock taken, released or expired meanwhile
+        may or may not be listed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BreakLock(self, request, context):
+        """Removes a file's lock whoever holds it, and records why: the trail of the file gets LOCK_BROKEN with
+        `reason`, the principal of the call (the operator) and the principal that held the lock. The editor that held
+        it gets a lock mismatch on its next change (FAILED_PRECONDITION + LockConflict), as after an expiry. Needs
+        manage_sharing on the file (see "Access control": its owner, a manager, an administrator); on an adapter
+        without `Capabilities.access_control`, where nobody holds manage_sharing, only an administrator may call it
+        (PERMISSION_DENIED naming "administrator" otherwise). `reason` is required: 1 to 500 characters (code
+        points), not only spaces, without control characters (Unicode category Cc); INVALID_ARGUMENT naming `reason`
+        otherwise. A file that is not locked (or whose lock has expired) is FAILED_PRECONDITION + LockConflict with an
+        empty lock, and nothing is recorded. Answers the file after the change (unlocked); its version does not
+        change. Unlike the other lock changes, a broken lock is kept from a power cut as a save is.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_StorageServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -744,6 +852,21 @@ def add_StorageServiceServicer_to_server(servicer, server):
                     servicer.ListActivities,
                     request_deserializer=wopi_dot_storage_dot_v1_dot_storage__pb2.ListActivitiesRequest.FromString,
                     response_serializer=wopi_dot_storage_dot_v1_dot_storage__pb2.ListActivitiesResponse.SerializeToString,
+            ),
+            'ListAuditEvents': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAuditEvents,
+                    request_deserializer=wopi_dot_storage_dot_v1_dot_storage__pb2.ListAuditEventsRequest.FromString,
+                    response_serializer=wopi_dot_storage_dot_v1_dot_storage__pb2.ListAuditEventsResponse.SerializeToString,
+            ),
+            'ListLockedFiles': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListLockedFiles,
+                    request_deserializer=wopi_dot_storage_dot_v1_dot_storage__pb2.ListLockedFilesRequest.FromString,
+                    response_serializer=wopi_dot_storage_dot_v1_dot_storage__pb2.ListLockedFilesResponse.SerializeToString,
+            ),
+            'BreakLock': grpc.unary_unary_rpc_method_handler(
+                    servicer.BreakLock,
+                    request_deserializer=wopi_dot_storage_dot_v1_dot_storage__pb2.BreakLockRequest.FromString,
+                    response_serializer=wopi_dot_storage_dot_v1_dot_storage__pb2.LockResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1638,6 +1761,87 @@ class StorageService:
             '/wopi.storage.v1.StorageService/ListActivities',
             wopi_dot_storage_dot_v1_dot_storage__pb2.ListActivitiesRequest.SerializeToString,
             wopi_dot_storage_dot_v1_dot_storage__pb2.ListActivitiesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAuditEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wopi.storage.v1.StorageService/ListAuditEvents',
+            wopi_dot_storage_dot_v1_dot_storage__pb2.ListAuditEventsRequest.SerializeToString,
+            wopi_dot_storage_dot_v1_dot_storage__pb2.ListAuditEventsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListLockedFiles(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wopi.storage.v1.StorageService/ListLockedFiles',
+            wopi_dot_storage_dot_v1_dot_storage__pb2.ListLockedFilesRequest.SerializeToString,
+            wopi_dot_storage_dot_v1_dot_storage__pb2.ListLockedFilesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BreakLock(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/wopi.storage.v1.StorageService/BreakLock',
+            wopi_dot_storage_dot_v1_dot_storage__pb2.BreakLockRequest.SerializeToString,
+            wopi_dot_storage_dot_v1_dot_storage__pb2.LockResponse.FromString,
             options,
             channel_credentials,
             insecure,
