@@ -170,9 +170,7 @@ def page_of(rows: Sequence[tuple[int, Activity]], size: int) -> Page:
 def page_size(requested: int) -> int:
     """0 is the default; above the maximum is INVALID_ARGUMENT (proto ListActivitiesRequest; it cannot be
     negative, a uint32)."""
-    if not 0 <= requested <= MAX_PAGE_SIZE:
-        raise InvalidArgument("page_size", f"a page holds 1 to {MAX_PAGE_SIZE} activities (0: {DEFAULT_PAGE_SIZE})")
-    return requested or DEFAULT_PAGE_SIZE
+    return page_tokens.page_size(requested, maximum=MAX_PAGE_SIZE, default=DEFAULT_PAGE_SIZE, what="activities")
 
 
 def page_token(file_id: str, last: int) -> str:
@@ -189,9 +187,6 @@ def page_before(token: str, file_id: str) -> int | None:
         body = page_tokens.decode(token)
         if len(body) != 2 or body[0] != file_id:
             raise ValueError("not this file's")
-        last = body[1]
-        if not isinstance(last, int) or isinstance(last, bool) or not 0 <= last < 2**63:  # a BIGINT
-            raise ValueError("not a position")
-        return last
+        return page_tokens.position(body[1])
     except (ValueError, TypeError):
         raise InvalidArgument("page_token", "not a page token of this adapter for this file") from None

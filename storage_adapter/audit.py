@@ -214,9 +214,7 @@ def read_page(fetch: Fetch, size: int, before: int | None, shown: Callable[[Audi
 
 def page_size(requested: int) -> int:
     """0 is the default; above the maximum is INVALID_ARGUMENT (a uint32: never negative)."""
-    if not 0 <= requested <= MAX_PAGE_SIZE:
-        raise InvalidArgument("page_size", f"a page holds 1 to {MAX_PAGE_SIZE} events (0: {DEFAULT_PAGE_SIZE})")
-    return requested or DEFAULT_PAGE_SIZE
+    return page_tokens.page_size(requested, maximum=MAX_PAGE_SIZE, default=DEFAULT_PAGE_SIZE, what="events")
 
 
 def page_token(trail_id: str, last: int) -> str:
@@ -233,10 +231,7 @@ def page_before(token: str, trail_id: str) -> int | None:
         body = page_tokens.decode(token)
         if len(body) != 3 or body[0] != _TOKEN_TAG or body[1] != trail_id:
             raise ValueError("not this item's")
-        last = body[2]
-        if not isinstance(last, int) or isinstance(last, bool) or not 0 <= last < 2**63:  # a BIGINT
-            raise ValueError("not a position")
-        return last
+        return page_tokens.position(body[2])
     except (ValueError, TypeError):
         raise InvalidArgument("page_token", "not a page token of this adapter for this item") from None
 

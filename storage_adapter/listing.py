@@ -38,9 +38,7 @@ RowT = TypeVar("RowT")
 
 def page_size(requested: int) -> int:
     """0 is the default; negative or above the maximum is INVALID_ARGUMENT (proto ListChildrenPageRequest)."""
-    if requested < 0 or requested > MAX_PAGE_SIZE:
-        raise InvalidArgument("page_size", f"a page holds 1 to {MAX_PAGE_SIZE} items (0: {DEFAULT_PAGE_SIZE})")
-    return requested or DEFAULT_PAGE_SIZE
+    return page_tokens.page_size(requested, maximum=MAX_PAGE_SIZE, default=DEFAULT_PAGE_SIZE, what="items")
 
 
 def examined_limit(size: int) -> int:

@@ -57,9 +57,7 @@ def read_page(
 
 def page_size(requested: int) -> int:
     """0 is the default; above the maximum is INVALID_ARGUMENT (a uint32: never negative)."""
-    if not 0 <= requested <= MAX_PAGE_SIZE:
-        raise InvalidArgument("page_size", f"a page holds 1 to {MAX_PAGE_SIZE} files (0: {DEFAULT_PAGE_SIZE})")
-    return requested or DEFAULT_PAGE_SIZE
+    return page_tokens.page_size(requested, maximum=MAX_PAGE_SIZE, default=DEFAULT_PAGE_SIZE, what="files")
 
 
 def page_token(after: Key) -> str:

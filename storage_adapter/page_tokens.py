@@ -10,6 +10,8 @@ import base64
 import binascii
 import json
 
+from storage_adapter.errors import InvalidArgument
+
 MAX_TOKEN_LENGTH = 1024  # what the proto promises a token never exceeds
 
 
@@ -28,3 +30,18 @@ def decode(token: str) -> list[object]:
     if not isinstance(fields, list):
         raise ValueError("not a page token")
     return fields
+
+
+def page_size(requested: int, *, maximum: int, default: int, what: str) -> int:
+    """A page size as the paginated RPCs take it: 0 is `default`; negative or above `maximum` is INVALID_ARGUMENT
+    naming `page_size` (`what` the page holds, for the message)."""
+    if not 0 <= requested <= maximum:
+        raise InvalidArgument("page_size", f"a page holds 1 to {maximum} {what} (0: {default})")
+    return requested or default
+
+
+def position(value: object) -> int:
+    """A row's position read back from a token: a non-negative BIGINT; ValueError otherwise."""
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 2**63:
+        raise ValueError("not a position")
+    return value
